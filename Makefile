@@ -1,0 +1,42 @@
+# backprop-lab: `make run` runs all ten projects and writes runs/index.html; `make test` runs the tests.
+# Both create the virtual environment (.venv) and install what they need on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    ?= runs
+
+.PHONY: run test lint bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-stamp: setup.cfg pyproject.toml | $(BIN)/python
+	@bash .ci/system-deps.sh
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
+	@bash .ci/system-deps.sh
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.run-stamp
+
+system-deps:
+	@bash .ci/system-deps.sh
+
+run: $(VENV)/.run-stamp
+	$(BIN)/backprop-lab run all --out $(OUT)
+	@echo "Report: $(OUT)/index.html"
+
+test: $(VENV)/.test-stamp
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(VENV)/.test-stamp
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.test-stamp
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -1,0 +1,72 @@
+"""The ``backprop-lab`` command: one entry point for the projects, the graphs and the tracer.
+
+Each subcommand lives in the module that owns its work; this file only wires them up. A module named in
+:data:`SUBCOMMANDS` provides ``configure(name, parser)`` to declare its arguments and
+``main(name, args) -> int`` to run. Modules are imported only when their subcommand runs, so ``--help``
+stays fast and ``backprop-lab graph`` never loads matplotlib.
+
+Errors the user can fix (:class:`~projects.errors.UsageError`) and failed training
+(:class:`~projects.errors.TrainingError`) print one line ``backprop-lab: error: ...`` and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+import autograd
+from projects.errors import TrainingError, UsageError
+
+# subcommand -> (module that implements it, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("projects.runner", "list the projects"),
+    "run": ("projects.runner", "run a project (or all) and write its figures and metrics"),
+    "compare": ("projects.compare", "train the same MLP on the scalar and the tensor engine and compare"),
+    "predict": ("projects.p05_tabular", "label new CSV rows with a model saved by the tabular project"),
+    "graph": ("viz.cli", "draw the computation graph of an expression to SVG"),
+    "trace": ("viz.cli", "step through the backward pass of an expression"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit status 2 (argparse's own status)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = _Parser(prog="backprop-lab", description="Learn neural networks from the math up.")
+    parser.add_argument("--version", action="version", version=f"backprop-lab {autograd.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parsers = {
+        name: sub.add_parser(name, help=text, description=text) for name, (_, text) in SUBCOMMANDS.items()
+    }
+    return parser, parsers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, parsers = build_parser()
+    # only the chosen subcommand's module is imported to declare its arguments
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    if chosen in SUBCOMMANDS:
+        module = importlib.import_module(SUBCOMMANDS[chosen][0])
+        module.configure(chosen, parsers[chosen])
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    try:
+        return int(module.main(args.command, args) or 0)
+    except (UsageError, TrainingError) as e:
+        print(f"backprop-lab: error: {e}", file=sys.stderr)
+        return e.exit_status
+    except KeyboardInterrupt:
+        print("backprop-lab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
