@@ -1,0 +1,144 @@
+"""``backprop-lab graph`` and ``backprop-lab trace``: an expression's gradient graph and its backward pass.
+
+::
+
+    backprop-lab graph "tanh(x*w + b)" --set x=2 w=-3 b=6.88 -o graph.svg
+    backprop-lab trace "(a*b + c)**2 / 2" --set a=2 b=-3 c=10 --html trace.html --json trace.json
+
+Both parse EXPR with :mod:`viz.expr` (a whitelist over Python's ``ast``, never ``eval``) and run one backward
+pass. Every input error is a :class:`~projects.errors.UsageError` (one line, exit status 2) raised before
+any file is written; each output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from autograd.scalar import Value
+from projects.errors import UsageError
+from projects.io import write_json, write_text
+from viz.naming import format_number
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of the ``graph`` or ``trace`` subcommand."""
+    parser.add_argument(
+        "expr",
+        metavar="EXPR",
+        help="an expression such as 'tanh(x*w + b)' (quote it; write '(-x)*2', not '-x*2')",
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="NAME=NUMBER",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="values of the expression's inputs, e.g. --set x=2 w=-3",
+    )
+    parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
+    if name == "graph":
+        parser.add_argument(
+            "-o",
+            "--output",
+            default="graph.svg",
+            help="output file: .svg, .png, .pdf or .dot (default graph.svg)",
+        )
+        parser.add_argument(
+            "--max-nodes",
+            type=int,
+            default=150,
+            help="past this many nodes draw a summary (0: always draw every node; default 150)",
+        )
+    elif name == "trace":
+        parser.add_argument("--html", type=Path, help="write the step-by-step HTML page here")
+        parser.add_argument("--json", type=Path, help="write the trace as JSON here")
+        parser.add_argument("--frames", type=Path, metavar="DIR", help="write one SVG per step into DIR")
+    else:
+        raise ValueError(f"viz.cli has no subcommand {name!r}")
+
+
+def _gradients_line(root: Value, names: dict[int, str], leaves: list[Value]) -> str:
+    root_name = names[id(root)]
+    parts = [f"d{root_name}/d{names[id(v)]} = {format_number(v.grad, 6)}" for v in leaves]
+    return ", ".join(parts)
+
+
+def main(name: str, args: argparse.Namespace) -> int:
+    from viz.expr import evaluate, parse_assignments, parse_expression
+
+    expr = parse_expression(args.expr)
+    root = evaluate(expr, parse_assignments(args.assignments))
+    if name == "graph":
+        return _graph(root, expr.names, args)
+    if name == "trace":
+        return _trace(root, args)
+    raise UsageError(f"unknown subcommand {name!r}")
+
+
+def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
+    from viz.graph import FORMATS, draw_graph, save_graph
+    from viz.naming import graph_order, node_names
+
+    output = Path(args.output)
+    if output.suffix.lower() not in FORMATS:
+        raise UsageError(
+            f"-o {output}: unsupported format {output.suffix or '(none)'!r}; use .svg, .png, .pdf or .dot"
+        )
+    if args.max_nodes < 0:
+        raise UsageError(f"--max-nodes {args.max_nodes}: must be 0 (no limit) or more")
+    root.backward()
+    order = graph_order(root)
+    names = node_names(order)
+    graph = draw_graph(root, args.rankdir, max_nodes=args.max_nodes or None, names=names)
+    _write(lambda: save_graph(graph, output), output)
+    position = {label: k for k, label in enumerate(inputs)}  # list gradients in the expression's order
+    leaves = sorted((n for n in order if not n._parents), key=lambda n: position.get(n.label, len(position)))
+    print(f"wrote {output} ({len(order)} nodes): {names[id(root)]} = {format_number(root.data, 6)}")
+    print(_gradients_line(root, names, leaves))
+    return 0
+
+
+def _trace(root: Value, args: argparse.Namespace) -> int:
+    from viz.trace import render_frames, render_table, trace_backward, trace_to_json
+
+    tracer = trace_backward(root)
+    title = f"Backward pass of {args.expr}"
+    values = ", ".join(args.assignments)
+    # everything is computed before the first file is written
+    html_text = frames = None
+    if args.html is not None or args.frames is not None:
+        dot_path = (args.html or args.frames / "frame").with_suffix(".dot")
+        frames = render_frames(tracer, args.rankdir, source_path=dot_path)
+    if args.html is not None:
+        from viz.stepper import render_html
+
+        assert frames is not None
+        html_text = render_html(tracer, frames, title, subtitle=f"inputs: {values}")
+    if args.json is not None:
+        data = trace_to_json(tracer)
+        data["expression"] = args.expr
+        _write(lambda: write_json(args.json, data), args.json)
+    if html_text is not None:
+        _write(lambda: write_text(args.html, html_text), args.html)
+    if args.frames is not None:
+        assert frames is not None
+        width = len(str(len(frames)))
+        for k, svg in enumerate(frames):
+            path = args.frames / f"step{k + 1:0{width}d}.svg"
+            _write(lambda p=path, s=svg: write_text(p, s), path)
+    sys.stdout.write(render_table(tracer))
+    for label, path in (("HTML stepper", args.html), ("JSON", args.json), ("SVG frames", args.frames)):
+        if path is not None:
+            print(f"wrote {label}: {path}")
+    return 0
+
+
+def _write(action: Callable[[], object], path: Path) -> None:
+    try:
+        action()
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
