@@ -106,7 +106,7 @@ def fit(
     shuffle: bool = True,
     progress: bool | None = None,
     desc: str = "train",
-    on_epoch_end: Callable[[int, History], None] | None = None,
+    on_epoch_end: Callable[[int, History], bool | None] | None = None,
 ) -> History:
     """Train ``model`` for up to ``epochs`` epochs and return the per-epoch history.
 
@@ -115,7 +115,10 @@ def fit(
     * Early stopping: with ``patience``, training stops once ``monitor`` (lower is better) has not improved
       for that many epochs, and the best weights are restored.
     * ``checkpoint``: a ``.npz`` path written atomically after every epoch (weights, optimizer moments,
-      history, random state); with ``resume=True`` training continues from it.
+      history, random state, and the best weights so far when early stopping); with ``resume=True``
+      training continues from it, and ends exactly as an uninterrupted run would.
+    * ``on_epoch_end(epoch, history)`` runs after each epoch's record; if it returns ``True``, training
+      stops after this epoch (a goal reached, say) and ``history.stopped_early`` is set.
     """
     X, y = train
     n = len(X)
@@ -127,10 +130,12 @@ def fit(
     if resume:
         if checkpoint is None or not Path(checkpoint).exists():
             raise UsageError(f"--resume: no checkpoint at {checkpoint}")
-        start_epoch, history, rng_state = _load_checkpoint(Path(checkpoint), model, optimizer)
+        start_epoch, history, rng_state, best_state = _load_checkpoint(Path(checkpoint), model, optimizer)
         rng.bit_generator.state = rng_state
-        if patience is not None and monitor in history.metrics:
-            scores = history[monitor]
+        if history.stopped_early:  # the run had already stopped: there is nothing left to do
+            start_epoch = epochs + 1
+        if patience is not None and history.epochs:
+            scores = history.metrics.get(monitor, history["train_loss"])
             best_score = min(scores)
             waited = len(scores) - 1 - int(np.argmin(scores))
     show = sys.stderr.isatty() if progress is None else progress
@@ -155,8 +160,7 @@ def fit(
         if evaluate is not None:
             record.update(evaluate())
         history.record(epoch, record)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
+        goal_reached = on_epoch_end is not None and on_epoch_end(epoch, history) is True
         if patience is not None:
             score = record.get(monitor, record["train_loss"])
             if score < best_score:
@@ -165,8 +169,8 @@ def fit(
             else:
                 waited += 1
         if checkpoint is not None:
-            _save_checkpoint(Path(checkpoint), epoch, model, optimizer, history, rng)
-        if patience is not None and waited >= patience:
+            _save_checkpoint(Path(checkpoint), epoch, model, optimizer, history, rng, best_state)
+        if goal_reached or (patience is not None and waited >= patience):
             history.stopped_early = True
             break
     if best_state is not None:
@@ -176,23 +180,36 @@ def fit(
 
 
 def _save_checkpoint(
-    path: Path, epoch: int, model: Module, optimizer: Optimizer, history: History, rng: np.random.Generator
+    path: Path,
+    epoch: int,
+    model: Module,
+    optimizer: Optimizer,
+    history: History,
+    rng: np.random.Generator,
+    best_state: dict[str, np.ndarray] | None = None,
 ) -> None:
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
     arrays.update({f"optim/{k}": np.asarray(v) for k, v in optimizer.state_dict().items()})
+    if best_state is not None:
+        arrays.update({f"best/{k}": v for k, v in best_state.items()})
     arrays["meta"] = np.array(
         json.dumps({"epoch": epoch, "history": history.to_json(), "rng": rng.bit_generator.state})
     )
     save_npz_atomic(path, arrays)
 
 
-def _load_checkpoint(path: Path, model: Module, optimizer: Optimizer) -> tuple[int, History, dict[str, Any]]:
+def _load_checkpoint(
+    path: Path, model: Module, optimizer: Optimizer
+) -> tuple[int, History, dict[str, Any], dict[str, np.ndarray] | None]:
+    """Restore model and optimizer in place; return the next epoch, the history, the random state and the
+    best weights so far (None when the run did not use early stopping)."""
     try:
         with np.load(path, allow_pickle=False) as data:
             files = {k: data[k] for k in data.files}
         meta = json.loads(str(files["meta"]))
         model.load_state_dict({k[6:]: v for k, v in files.items() if k.startswith("model/")})
         optimizer.load_state_dict({k[6:]: v for k, v in files.items() if k.startswith("optim/")})
+        best = {k[5:]: v for k, v in files.items() if k.startswith("best/")} or None
     except (OSError, ValueError, KeyError) as e:
         raise UsageError(f"cannot resume from {path}: {e}") from None
-    return int(meta["epoch"]) + 1, History.from_json(meta["history"]), meta["rng"]
+    return int(meta["epoch"]) + 1, History.from_json(meta["history"]), meta["rng"], best

@@ -1,0 +1,127 @@
+"""The gallery runs/index.html: minimal markdown, escaping, metric tables, and (in headless Chromium) every
+image of quick runs of projects 01, 02 and 04 and of `compare` actually loads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from projects import runner
+from projects.compare import CompareConfig, compare
+from projects.registry import find
+from projects.report import format_value, markdown_to_html, render_index, write_index
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+# ---- rendering, without a browser -------------------------------------------------------------------------
+
+
+def test_markdown_subset_and_escaping() -> None:
+    text = (
+        "# Title\n\nSome **bold** and *it* and `a<b>*c*` text.\n"
+        "- first item\n  continued\n- second <img src=x onerror=alert(1)>\n\n1. one\n2. two\n\n"
+        "<script>alert(1)</script>"
+    )
+    html = markdown_to_html(text)
+    assert "<h3>Title</h3>" in html
+    assert "<strong>bold</strong>" in html and "<em>it</em>" in html
+    assert "<code>a&lt;b&gt;*c*</code>" in html  # nothing inside a code span is interpreted
+    assert "<li>first item continued</li>" in html
+    assert "<ol><li>one</li><li>two</li></ol>" in html
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_metric_values_render_compactly() -> None:
+    assert format_value(0.123456789) == "0.1235"
+    assert format_value(True) == "True"
+    assert format_value(list(range(20))).endswith("… (20 values)]")
+    assert "<table" in format_value({"tanh": {"2": 0.5}})
+    assert format_value("<b>") == "&lt;b&gt;"
+    assert format_value(float("nan")) == "nan"
+
+
+def test_index_lists_runs_in_registry_order_then_others(tmp_path: Path) -> None:
+    for slug in ("04-visualizer", "01-perceptron", "compare", ".01-perceptron.abc.tmp"):
+        (tmp_path / slug).mkdir()
+        (tmp_path / slug / "metrics.json").write_text(json.dumps({"figures": [], "x": 1}))
+    (tmp_path / "no-metrics").mkdir()
+    html = render_index(tmp_path, {"02-xor": "TrainingError: boom"})
+    positions = [html.index(f'id="{slug}"') for slug in ("01-perceptron", "04-visualizer", "compare")]
+    assert positions == sorted(positions)
+    assert ".01-perceptron.abc.tmp" not in html and "no-metrics" not in html
+    assert "02-xor" in html and "TrainingError: boom" in html
+
+
+def test_index_survives_a_broken_metrics_file(tmp_path: Path) -> None:
+    (tmp_path / "01-perceptron").mkdir()
+    (tmp_path / "01-perceptron" / "metrics.json").write_text("{not json")
+    path = write_index(tmp_path)
+    assert "metrics.json unreadable" in path.read_text()
+
+
+# ---- the real thing, in a browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "runs"
+    settings = runner.RunSettings(out=out, quick=True, progress=False)
+    for key in ("01", "02", "04"):
+        runner.run_one(find(key), settings)
+    compare(CompareConfig(epochs=3, points=12, hidden=3), out / "compare")  # refreshes the index too
+    return out
+
+
+def test_gallery_references_every_figure(gallery: Path) -> None:
+    html = (gallery / "index.html").read_text()
+    for folder in ("01-perceptron", "02-xor", "04-visualizer", "compare"):
+        metrics = json.loads((gallery / folder / "metrics.json").read_text())
+        assert metrics["figures"]
+        for name in metrics["figures"]:
+            assert f'src="{folder}/{name}"' in html
+
+
+@pytest.mark.browser
+def test_every_image_loads_in_headless_chromium(gallery: Path) -> None:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    expected = sum(
+        len(json.loads((gallery / d / "metrics.json").read_text())["figures"])
+        for d in ("01-perceptron", "02-xor", "04-visualizer", "compare")
+    )
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+        try:
+            page = browser.new_page()
+            failed_requests: list[str] = []
+            page.on("requestfailed", lambda request: failed_requests.append(request.url))
+            page.goto((gallery / "index.html").resolve().as_uri(), wait_until="load")
+            images = page.evaluate(
+                "Array.from(document.images).map(i => ({src: i.getAttribute('src'),"
+                " complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}))"
+            )
+            title = page.title()
+        finally:
+            browser.close()
+    assert title == "backprop-lab runs"
+    assert len(images) == expected
+    broken = [i["src"] for i in images if not (i["complete"] and i["width"] > 0 and i["height"] > 0)]
+    assert broken == [] and failed_requests == []
+    assert any(i["src"].endswith(".svg") for i in images) and any(i["src"].endswith(".gif") for i in images)
