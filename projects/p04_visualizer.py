@@ -23,7 +23,7 @@ from autograd import Tensor, binary_cross_entropy_with_logits, no_grad
 from autograd.nn import MLP, Module
 from autograd.optim import Adam
 from projects.datasets import two_moons, xor
-from projects.errors import UsageError
+from projects.errors import check_options
 from projects.training import History, fit
 from viz.plots import plt, save_figure
 from viz.training_plots import plot_network_diagram, plot_parameter_heatmaps, save_decision_animation
@@ -268,9 +268,7 @@ def validate(config: Config) -> None:
         (2 <= config.frames <= 200, f"--frames must be between 2 and 200, got {config.frames}"),
         (config.activation in ACTIVATIONS, f"--activation must be one of {', '.join(ACTIVATIONS)}"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    check_options(checks)
 
 
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from autograd.nn import MLP, Module
 from autograd.optim import SGD
 from projects import landscape
 from projects.datasets import train_test_split, two_moons
-from projects.errors import UsageError
+from projects.errors import UsageError, check_options
 from projects.training import fit
 from viz.landscape_plots import draw_contour, draw_surface, plot_contour_figure, plot_surface_figure
 from viz.plots import plot_decision_regions, plt, save_figure
@@ -343,9 +343,7 @@ def validate(config: Config) -> None:
         (3 <= config.grid <= 101, f"--grid must be between 3 and 101, got {config.grid}"),
         (config.span > 0, f"--span must be positive, got {config.span}"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    check_options(checks)
 
 
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:

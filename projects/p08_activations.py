@@ -26,7 +26,7 @@ from autograd import Tensor, Value, cross_entropy, no_grad
 from autograd.nn import MLP, Activation, Module, activation
 from autograd.optim import Adam
 from projects.datasets import train_test_split, two_moons
-from projects.errors import UsageError
+from projects.errors import check_options
 from projects.training import History, fit
 from viz.activation_plots import plot_function_panels, plot_grouped_bars, plot_layer_norms
 from viz.plots import decision_grid, plt, save_figure
@@ -486,9 +486,7 @@ def validate(config: Config) -> None:
         (config.width >= 1, f"--width must be at least 1, got {config.width}"),
         (config.high_lr > 0, f"--high-lr must be positive, got {config.high_lr}"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    check_options(checks)
 
 
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from autograd import Tensor, cross_entropy, mse_loss, no_grad
 from autograd.nn import MLP, Dropout, Module
 from autograd.optim import Adam
 from projects.datasets import two_moons
-from projects.errors import UsageError
+from projects.errors import UsageError, check_options
 from projects.training import History, fit
 from viz.activation_plots import plot_grouped_bars
 from viz.plots import decision_grid, plt, save_figure
@@ -430,9 +430,7 @@ def validate(config: Config) -> list[float]:
         (config.mc_samples >= 10, f"--mc-samples must be at least 10, got {config.mc_samples}"),
         (len(config.rates) >= 1, "--rates needs at least one dropout probability"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    check_options(checks)
     for p in config.rates:
         if not 0 <= p < 1:
             raise UsageError(f"--rates: each dropout probability must be in [0, 1), got {p:g}")
