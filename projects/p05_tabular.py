@@ -20,7 +20,6 @@ import csv
 import io
 import json
 import math
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +73,8 @@ class Config:
     """Text columns with more distinct values than this are dropped (names, identifiers), and said."""
     progress: bool | None = None
     """Progress bar (None: only on a terminal; the runner's --no-progress sets False)."""
+    run_dir: Path | None = None
+    """Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir)."""
 
 
 EXPLANATION = """\
@@ -148,13 +149,6 @@ def load_model(folder: str | Path) -> tuple[MLP, Preprocessor]:
         raise UsageError(f"--model {folder}: the weights do not fit the preprocessing (different runs?)")
     model.eval()
     return model, preprocessor
-
-
-def final_run_folder(out_dir: Path) -> Path:
-    """Where ``out_dir`` ends up: the runner writes into a temporary ``OUT/.NN-name.XXXX.tmp`` and renames it
-    to ``OUT/NN-name`` when the run succeeds; any other folder is its own final place."""
-    match = re.fullmatch(r"\.(\d\d-[\w-]+)\.[^.]+\.tmp", out_dir.name)
-    return out_dir.parent / match.group(1) if match else out_dir
 
 
 def probabilities(model: MLP, X: np.ndarray) -> np.ndarray:
@@ -258,7 +252,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         f"{title}: precision and recall per class (test)",
     )
     save_model(out_dir / "model", model, preprocessor)
-    shown = final_run_folder(out_dir) / "model"
+    shown = (config.run_dir or out_dir) / "model"
     print(f"model saved in {shown}; label new rows with:")
     print(f"  backprop-lab predict --model {shown} --csv NEW.csv")
 

@@ -21,7 +21,9 @@ Fields the runner fills in itself when a ``Config`` declares them (they are not 
 * ``checkpoint: Path | None``: ``OUT/.checkpoints/NN-name.npz``. Checkpoints live outside the run folder,
   which is only put in place at the end, so that ``--resume`` finds the one an interrupted run left;
 * ``resume: bool``: ``--resume`` (an error for a project without a ``resume`` field);
-* ``progress: bool | None``: False with ``--no-progress``, else None (a progress bar on a terminal).
+* ``progress: bool | None``: False with ``--no-progress``, else None (a progress bar on a terminal);
+* ``run_dir: Path | None``: the folder the run will have once it is put in place (``OUT/NN-name``), for a
+  project that tells the user where to find what it wrote (it writes into a temporary folder until then).
 
 A project whose module is missing or fails to import is reported only when it is asked for (or, for
 ``run all``, as one failed project among the others).
@@ -58,7 +60,7 @@ from projects.io import write_json, write_text
 from projects.registry import PROJECTS, ProjectInfo, find
 from projects.report import make_readable, write_index
 
-RUNNER_FIELDS = ("seed", "quick", "checkpoint", "resume", "progress")
+RUNNER_FIELDS = ("seed", "quick", "checkpoint", "resume", "progress", "run_dir")
 """Config fields set by the runner's own flags, never by a project option."""
 
 CHECKPOINT_DIR = ".checkpoints"
@@ -288,6 +290,8 @@ def build_config(
         raise UsageError(f"project {info.slug} keeps no checkpoint, so it cannot --resume")
     if "progress" in fields:
         values["progress"] = settings.progress
+    if "run_dir" in fields:
+        values["run_dir"] = settings.out / info.slug
     return config_class(**values)
 
 

@@ -315,6 +315,8 @@ def test_predict_with_a_bad_model_folder(tmp_path, capsys):
     assert "no such folder" in capsys.readouterr().err
 
 
-def test_final_run_folder_follows_the_runner_rename(tmp_path):
-    assert p05_tabular.final_run_folder(tmp_path / ".05-tabular.ab_12x.tmp") == tmp_path / "05-tabular"
-    assert p05_tabular.final_run_folder(tmp_path / "mine") == tmp_path / "mine"
+def test_run_prints_where_the_model_ends_up_after_the_runner_renames_the_folder(tmp_path, capsys):
+    assert cli.main(["run", "tabular", "--quick", "--no-progress", "--out", str(tmp_path)]) == 0
+    final_model = tmp_path / "05-tabular" / "model"
+    assert (final_model / "model.json").exists()
+    assert f"--model {final_model} " in capsys.readouterr().out
