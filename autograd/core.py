@@ -86,25 +86,25 @@ def no_grad() -> Iterator[None]:
 def topological_sort(root: Node) -> list[Node]:
     """Every node reachable from ``root``, each after all of its parents (``root`` last).
 
-    Iterative depth-first search with an explicit stack, so graph depth is limited by memory only,
-    not by Python's recursion limit. A node is entered once (``entered`` holds ids) and appended once
-    all of its parents have been appended.
+    Depth-first search with an explicit stack instead of recursion, so graph depth is limited by memory
+    only, not by Python's recursion limit. Each stack entry is a node and an iterator over its parents;
+    a node is appended to the order once that iterator is exhausted (all of its parents are in the order).
+    ``visited`` holds the ids of the nodes already pushed, so each node is pushed once.
     """
     order: list[Node] = []
-    entered: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node, parents = stack[-1]
+        for parent in parents:
+            key = id(parent)
+            if key not in visited:
+                visited.add(key)
+                stack.append((parent, iter(parent._parents)))
+                break  # descend first; this node's iterator resumes when we come back
+        else:
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in entered:
-            continue
-        entered.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if id(parent) not in entered:
-                stack.append((parent, False))
     return order
 
 
@@ -141,9 +141,10 @@ def backpropagate(root: Node, seed: Any, observer: BackwardObserver | None = Non
     """
     order = topological_sort(root)
     pending: dict[int, Any] = {id(root): seed}
+    take, get = pending.pop, pending.get  # (bound once: this loop runs once per node)
     step_index = 0
     for node in reversed(order):
-        upstream = pending.pop(id(node), None)
+        upstream = take(id(node), None)
         if upstream is None:  # no path carries gradient to this node (e.g. it needs none)
             continue
         node._accumulate_grad(upstream)
@@ -155,7 +156,7 @@ def backpropagate(root: Node, seed: Any, observer: BackwardObserver | None = Non
             if contribution is None:
                 continue
             key = id(parent)
-            previous = pending.get(key)
+            previous = get(key)
             pending[key] = contribution if previous is None else previous + contribution
         if observer is not None:
             observer(

@@ -11,6 +11,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
+from autograd.core import no_grad
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -91,6 +92,10 @@ def _central_difference(
     fn: Callable[..., Value | Tensor], inputs: Sequence[Input], x: Input, index: tuple[int, ...], h: float
 ) -> float:
     def shifted(delta: float) -> float:
+        with no_grad():  # only the value is needed: record no graph
+            return _evaluate(delta)
+
+    def _evaluate(delta: float) -> float:
         if isinstance(x, Value):
             original = x.data
             x.data = original + delta

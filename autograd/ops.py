@@ -4,9 +4,10 @@ Like PyTorch's ``autograd.Function``: ``forward(ctx, *arrays, **params)`` comput
 arrays and saves what the derivative needs in ``ctx``; ``backward(ctx, grad)`` receives dL/d(out) and
 returns dL/d(input) for each input (a vector-Jacobian product, never the Jacobian itself).
 
-``backward`` may return a gradient *in the broadcast shape of the output*: the Tensor undoes broadcasting
-in one place, :func:`autograd.tensor.unbroadcast`, for every op. ``ctx.needs_grad[i]`` says whether input
-``i`` wants a gradient; an op may skip the work and return ``None`` for it.
+``backward`` returns new arrays or views of ``grad``, never an array it keeps elsewhere (such as a saved
+one): the result may become the input's ``.grad``. It may return a gradient *in the broadcast shape of the
+output*: the Tensor undoes broadcasting in one place, :func:`autograd.tensor.unbroadcast`, for every op.
+``ctx.needs_grad[i]`` says whether input ``i`` wants a gradient; an op may skip the work and return ``None``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Op:
 
 def _swap(a: Array) -> Array:
     """Transpose the last two axes (the matrix transpose of a batch of matrices)."""
-    return np.swapaxes(a, -1, -2)
+    return a.T if a.ndim == 2 else a.swapaxes(-1, -2)
 
 
 def _expand(grad: Array, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Array:
@@ -242,8 +243,8 @@ class Max(Op):
     @staticmethod
     def backward(ctx, g):
         x, out, axis, keepdims = ctx.saved
-        hit = x == _expand(out, x.shape, axis, keepdims)
-        share = hit / np.sum(hit, axis=axis, keepdims=True)
+        hit = (x == _expand(out, x.shape, axis, keepdims)).astype(x.dtype)
+        share = hit / np.sum(hit, axis=axis, keepdims=True)  # NaN where a NaN was the maximum
         return (_expand(g, x.shape, axis, keepdims) * share,)
 
 
@@ -448,7 +449,7 @@ class Sigmoid(Op):
 
 
 class ReLU(Op):
-    """z = max(0, x);   dz/dx = 1 if x > 0 else 0"""
+    """z = max(0, x);   dz/dx = 1 if x > 0 else 0,  which is sign(z)  (and NaN at NaN, where z is NaN)"""
 
     name = "relu"
 
@@ -460,24 +461,23 @@ class ReLU(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * (ctx.saved[0] > 0),)
+        return (g * np.sign(ctx.saved[0]),)
 
 
 class LeakyReLU(Op):
-    """z = x if x > 0 else alpha x;   dz/dx = 1 if x > 0 else alpha"""
+    """z = x if x > 0 else alpha x;   dz/dx = 1 if x > 0 else alpha,  i.e.  alpha + (1 - alpha) H(x)"""
 
     name = "leaky_relu"
 
     @staticmethod
     def forward(ctx, x, alpha=0.01):
-        positive = x > 0
-        ctx.saved = (positive, alpha)
-        return np.where(positive, x, alpha * x)
+        ctx.saved = (x, alpha)
+        return np.where(x > 0, x, alpha * x)
 
     @staticmethod
     def backward(ctx, g):
-        positive, alpha = ctx.saved
-        return (np.where(positive, g, alpha * g),)
+        x, alpha = ctx.saved
+        return (g * (alpha + (1 - alpha) * np.heaviside(x, 0)),)
 
 
 class ELU(Op):
@@ -629,9 +629,10 @@ class BinaryCrossEntropyWithLogits(Op):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved
-        n = np.broadcast(x, y).size
+        shape = np.broadcast_shapes(x.shape, y.shape)  # gradients go back in the broadcast shape
+        n = int(np.prod(shape))
         gx = g * (_sigmoid(x) - y) / n if ctx.needs_grad[0] else None
-        gy = -g * x / n if ctx.needs_grad[1] else None
+        gy = np.broadcast_to(-g * x / n, shape) if ctx.needs_grad[1] else None
         return gx, gy
 
 

@@ -20,6 +20,28 @@ Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 
+_EXP_MAX = math.log(1.7976931348623157e308)  # e**x overflows float64 past this
+
+
+def _pow(x: float, y: float) -> float:
+    """x ** y as NumPy and PyTorch give it: inf for 0 ** negative, NaN for a negative base and a
+    fractional exponent (Python gives a complex number), inf on overflow."""
+    try:
+        out = x**y
+    except ZeroDivisionError:
+        return math.inf
+    except OverflowError:
+        return math.inf if x > 0 or float(y).is_integer() and y % 2 == 0 else -math.inf
+    return math.nan if isinstance(out, complex) else out
+
+
+def _step(x: float, below: float) -> float:
+    """1 for x > 0, ``below`` for x <= 0, NaN for NaN: the slope of relu-like functions."""
+    if x > 0:
+        return 1.0
+    return below if x <= 0 else math.nan
+
+
 class Value:
     """A float ``data`` with a gradient ``grad`` = dL/d(this value) after ``L.backward()``."""
 
@@ -75,16 +97,17 @@ class Value:
     def __pow__(self, other: Operand) -> Value:
         """z = x ** y;   dz/dx = y * x**(y-1),   dz/dy = x**y * ln(x)   (the latter needs x > 0)"""
         if isinstance(other, Value):
-            out = self.data**other.data
-            d_base = other.data * self.data ** (other.data - 1) if self.data != 0 else 0.0
+            y = other.data
+            out = _pow(self.data, y)
+            d_base = y * _pow(self.data, y - 1) if y != 0 else 0.0
             d_exponent = out * math.log(self.data) if self.data > 0 else math.nan
             return Value(out, (self, other), (d_base, d_exponent), "**")
-        local = other * self.data ** (other - 1) if other != 0 else 0.0
-        return Value(self.data**other, (self,), (local,), f"** {other:g}")
+        local = other * _pow(self.data, other - 1) if other != 0 else 0.0
+        return Value(_pow(self.data, other), (self,), (local,), f"** {other:g}")
 
     def __rpow__(self, base: Number) -> Value:
         """z = c ** x;   dz/dx = c**x * ln(c)   (c > 0)"""
-        out = base**self.data
+        out = _pow(base, self.data)
         return Value(out, (self,), (out * math.log(base) if base > 0 else math.nan,), f"{base:g} **")
 
     def __neg__(self) -> Value:
@@ -119,8 +142,8 @@ class Value:
     # ---- elementary functions ------------------------------------------------------------------------------
 
     def exp(self) -> Value:
-        """z = e**x;   dz/dx = e**x"""
-        out = math.exp(self.data)
+        """z = e**x;   dz/dx = e**x   (inf past float64's range, as in NumPy, not an OverflowError)"""
+        out = math.inf if self.data > _EXP_MAX else math.exp(self.data)
         return Value(out, (self,), (out,), "exp")
 
     def log(self) -> Value:
@@ -134,12 +157,12 @@ class Value:
         if self.data < 0:
             raise ValueError(f"sqrt of a negative number ({self.data:g})")
         out = math.sqrt(self.data)
-        return Value(out, (self,), (0.5 / out if out > 0 else math.inf,), "sqrt")
+        return Value(out, (self,), (0.5 / out if out != 0 else math.inf,), "sqrt")
 
     def abs(self) -> Value:
-        """z = |x|;   dz/dx = sign(x)   (0 at x = 0, the subgradient PyTorch uses)"""
+        """z = |x|;   dz/dx = sign(x)   (0 at x = 0, the subgradient PyTorch uses; NaN at NaN)"""
         x = self.data
-        return Value(abs(x), (self,), (float((x > 0) - (x < 0)),), "abs")
+        return Value(abs(x), (self,), (_step(x, 0.0) - _step(-x, 0.0),), "abs")
 
     __abs__ = abs
 
@@ -157,14 +180,16 @@ class Value:
         return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self) -> Value:
-        """z = max(0, x);   dz/dx = 1 if x > 0 else 0"""
+        """z = max(0, x);   dz/dx = 1 if x > 0 else 0   (NaN stays NaN: it never becomes 0)"""
         x = self.data
-        return Value(x if x > 0 else 0.0, (self,), (1.0 if x > 0 else 0.0,), "relu")
+        local = _step(x, 0.0)
+        return Value(0.0 if x <= 0 else x, (self,), (local,), "relu")
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """z = x if x > 0 else alpha x;   dz/dx = 1 if x > 0 else alpha"""
         x = self.data
-        return Value(x if x > 0 else alpha * x, (self,), (1.0 if x > 0 else alpha,), "leaky_relu")
+        local = _step(x, alpha)
+        return Value(x * local, (self,), (local,), "leaky_relu")
 
     def elu(self, alpha: float = 1.0) -> Value:
         """z = x if x > 0 else alpha (e**x - 1);   dz/dx = 1 if x > 0 else alpha e**x"""

@@ -40,7 +40,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    return grad if grad.shape == shape else grad.reshape(shape)
 
 
 class Tensor:
@@ -72,14 +72,15 @@ class Tensor:
     @staticmethod
     def _apply(fn: type[ops.Op], *inputs: Tensor, **params: Any) -> Tensor:
         """Run ``fn.forward`` on the inputs' arrays; record the graph if any input wants a gradient."""
-        needs = tuple(t.requires_grad for t in inputs)
+        needs = tuple([t.requires_grad for t in inputs])
         ctx = ops.Context(needs)
+        data = fn.forward(ctx, *[t.data for t in inputs], **params)
         out = Tensor.__new__(Tensor)
-        out.data = np.asarray(fn.forward(ctx, *[t.data for t in inputs], **params))
+        out.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy reductions give scalars
         out.grad = None
         out.label = ""
         out._op = fn.name
-        if grad_mode.enabled and any(needs):
+        if True in needs and grad_mode.enabled:
             out.requires_grad = True
             out._parents, out._fn, out._ctx = inputs, fn, ctx
         else:
@@ -96,22 +97,39 @@ class Tensor:
     # ---- the node protocol (see autograd.core) -----------------------------------------------------------
 
     def _chain_rule(self, upstream: np.ndarray) -> list[np.ndarray | None]:
-        """The op's vector-Jacobian products, each summed back to its input's shape (``unbroadcast``)."""
+        """The op's vector-Jacobian products, each summed back to its input's shape (``unbroadcast``).
+
+        An op may hand ``upstream`` itself on (``Add``: dz/dx = 1) or one array to two inputs; such a
+        gradient is copied here, so that no two nodes are ever given the same array (``_accumulate_grad``
+        keeps what it is given without copying it).
+        """
         assert self._fn is not None and self._ctx is not None
         grads = self._fn.backward(self._ctx, upstream)
-        return [
-            unbroadcast(np.asarray(g), p.data.shape) if g is not None and p.requires_grad else None
-            for g, p in zip(grads, self._parents)
-        ]
+        out: list[np.ndarray | None] = []
+        given = {id(upstream)}
+        for g, parent in zip(grads, self._parents):
+            if g is None or not parent.requires_grad:
+                out.append(None)
+                continue
+            g = unbroadcast(np.asarray(g), parent.data.shape)
+            if id(g) in given:
+                g = g.copy()
+            given.add(id(g))
+            out.append(g)
+        return out
 
     def _local_derivatives(self) -> None:
         return None  # Jacobians of tensor ops are never formed; the tracer shows the contributions
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
-        if self.grad is None:
-            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
-        else:
+        """self.grad += grad. On first use the array is kept as it is when it is this node's own (a new
+        array of this dtype: see ``_chain_rule``), and copied when it is a view or of another dtype."""
+        if self.grad is not None:
             self.grad += grad
+        elif isinstance(grad, np.ndarray) and grad.base is None and grad.dtype == self.data.dtype:
+            self.grad = grad
+        else:
+            self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
 
     def backward(self, grad: ArrayLike | None = None, observer: BackwardObserver | None = None) -> None:
         """Add dL/d(node) to ``node.grad`` for every node this tensor depends on (L = this tensor).
@@ -124,8 +142,8 @@ class Tensor:
                     f"backward() without a gradient needs a single-element tensor, got {self.shape}"
                 )
             seed = np.ones_like(self.data)
-        else:
-            seed = np.asarray(grad, dtype=self.data.dtype).reshape(self.data.shape)
+        else:  # a copy: the root keeps it as its gradient
+            seed = np.array(grad, dtype=self.data.dtype, copy=True).reshape(self.data.shape)
         backpropagate(self, seed, observer)
 
     # ---- array facts --------------------------------------------------------------------------------------

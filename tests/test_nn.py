@@ -1,0 +1,262 @@
+"""``autograd.nn``: modules, parameters, state_dict round trips (no pickle), initialization, the activation
+registry, dropout, and the same MLP on both engines agreeing to 1e-12."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, Value, mse_loss
+from autograd.gradcheck import gradcheck
+from autograd.nn import (
+    ACTIVATIONS,
+    MLP,
+    Activation,
+    Dropout,
+    Linear,
+    Module,
+    Sequential,
+    ValueGrid,
+    activation,
+    default_init,
+    init_weight,
+)
+
+# ---- the same network on both engines -------------------------------------------------------------------
+
+
+def _scalar_loss(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
+    """Mean squared error over the batch, one sample at a time through the scalar engine."""
+    terms = []
+    for row, target in zip(X, y):
+        out = model(row)
+        terms += [(o - float(t)) ** 2 for o, t in zip(out, target)]
+    return Value.sum(terms) / len(terms)
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+def test_scalar_and_tensor_mlp_give_the_same_loss_and_gradients(act) -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    scalar = MLP([3, 5, 4, 2], activation=act, engine="scalar", seed=11)
+    tensor = MLP([3, 5, 4, 2], activation=act, engine="tensor", seed=11, dtype=np.float64)
+    for (n1, p1), (n2, p2) in zip(scalar.named_parameters(), tensor.named_parameters()):
+        assert n1 == n2
+        np.testing.assert_array_equal(p1.numpy(), p2.data)  # the same seed: the same weights
+    loss_s = _scalar_loss(scalar, X, y)
+    loss_t = mse_loss(tensor(Tensor(X, dtype=np.float64)), y)
+    loss_s.backward()
+    loss_t.backward()
+    assert abs(loss_s.data - loss_t.item()) <= 1e-12 * max(1.0, abs(loss_t.item()))
+    for (name, ps), (_, pt) in zip(scalar.named_parameters(), tensor.named_parameters()):
+        np.testing.assert_allclose(ps.grad_numpy(), pt.grad, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_weights_carried_across_engines_give_the_same_outputs() -> None:
+    rng = np.random.default_rng(1)
+    tensor = MLP([4, 6, 3], activation="tanh", engine="tensor", seed=5, dtype=np.float64)
+    for _, p in tensor.named_parameters():
+        p.data[...] = rng.normal(size=p.shape)  # not the initial weights
+    scalar = MLP([4, 6, 3], activation="tanh", engine="scalar", seed=99)
+    scalar.load_state_dict(tensor.state_dict())
+    X = rng.normal(size=(5, 4))
+    out_t = tensor(Tensor(X, dtype=np.float64)).data
+    out_s = np.array([[v.data for v in scalar(row)] for row in X])
+    np.testing.assert_allclose(out_s, out_t, rtol=1e-13, atol=1e-13)
+    back = MLP([4, 6, 3], activation="tanh", engine="tensor", seed=0, dtype=np.float64)
+    back.load_state_dict(scalar.state_dict())
+    for (_, a), (_, b) in zip(back.named_parameters(), tensor.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_mlp_gradients_match_finite_differences() -> None:
+    model = MLP([3, 4, 2], activation="silu", engine="tensor", seed=2, dtype=np.float64)
+    X = np.random.default_rng(3).normal(size=(5, 3))
+    params = [p for _, p in model.named_parameters()]
+    report = gradcheck(lambda *ps: mse_loss(model(Tensor(X, dtype=np.float64)), np.ones((5, 2))), params)
+    assert report.ok, str(report)
+
+
+# ---- parameters and modules -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tensor"])
+def test_named_parameters_and_shapes(engine) -> None:
+    model = MLP([3, 5, 2], engine=engine, seed=0)
+    named = dict(model.named_parameters())
+    assert list(named) == ["net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias"]
+    assert [tuple(p.shape) for p in named.values()] == [(3, 5), (5,), (5, 2), (2,)]
+    params = model.parameters()
+    if engine == "scalar":
+        assert len(params) == 3 * 5 + 5 + 5 * 2 + 2 and all(isinstance(p, Value) for p in params)
+    else:
+        assert len(params) == 4 and all(isinstance(p, Tensor) and p.requires_grad for p in params)
+
+
+def test_mlp_structure_defaults_and_dtype() -> None:
+    model = MLP([2, 8, 8, 1], activation="tanh", seed=0)
+    kinds = [type(layer).__name__ for layer in model.net.layers]
+    assert kinds == ["Linear", "Activation", "Linear", "Activation", "Linear"]
+    assert len(model.linear_layers()) == 3
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    assert model(Tensor(np.ones((4, 2)))).shape == (4, 1)
+    with_dropout = MLP([2, 8, 1], dropout=0.5, seed=0)
+    assert [type(layer).__name__ for layer in with_dropout.net.layers] == [
+        "Linear",
+        "Activation",
+        "Dropout",
+        "Linear",
+    ]
+
+
+def test_scalar_mlp_takes_a_list_or_an_array_and_returns_values() -> None:
+    model = MLP([2, 3, 2], engine="scalar", seed=0)
+    a, b = model([0.5, -1.0]), model(np.array([0.5, -1.0]))
+    assert all(isinstance(v, Value) for v in a) and len(a) == 2
+    assert [v.data for v in a] == [v.data for v in b]
+
+
+def test_same_seed_same_weights_different_seed_different_weights() -> None:
+    a, b, c = (MLP([4, 6, 2], seed=s).state_dict() for s in (3, 3, 4))
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["net.0.weight"], c["net.0.weight"])
+
+
+def test_invalid_arguments_are_rejected() -> None:
+    with pytest.raises(ValueError, match="engine"):
+        MLP([2, 1], engine="gpu")
+    with pytest.raises(ValueError):
+        MLP([2])
+    with pytest.raises(ValueError, match="activation"):
+        MLP([2, 3, 1], activation="swishy")
+    with pytest.raises(ValueError, match="init"):
+        init_weight(2, 2, np.random.default_rng(0), "lecun")
+    with pytest.raises(ValueError):
+        Dropout(1.0)
+
+
+def test_train_and_eval_propagate_to_children() -> None:
+    model = MLP([2, 4, 1], dropout=0.3, seed=0)
+    assert model.training and all(layer.training for layer in model.net.layers)
+    model.eval()
+    assert not model.training and not any(layer.training for layer in model.net.layers)
+    model.train()
+    assert all(layer.training for layer in model.net.layers)
+
+
+def test_a_custom_module_finds_its_parameters_and_submodules() -> None:
+    class Block(Module):
+        def __init__(self) -> None:
+            self.scale = Tensor(np.ones(3), requires_grad=True)
+            self.constant = Tensor(np.ones(3))  # no gradient wanted: not a parameter
+            self.layers = [Linear(3, 3, rng=np.random.default_rng(0)), Activation("relu")]
+            self.head = Sequential(Linear(3, 1, rng=np.random.default_rng(1)))
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return self.head(x * self.scale)
+
+    block = Block()
+    assert [n for n, _ in block.named_parameters()] == [
+        "scale",
+        "layers.0.weight",
+        "layers.0.bias",
+        "head.0.weight",
+        "head.0.bias",
+    ]
+    out = block(Tensor(np.ones((2, 3)))).sum()
+    out.backward()
+    assert all(p.grad is not None for p in block.parameters())
+
+
+# ---- state_dict and files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tensor"])
+def test_state_dict_round_trip_through_an_npz_file_without_pickle(engine, tmp_path) -> None:
+    model = MLP([3, 4, 2], engine=engine, seed=7)
+    path = tmp_path / "weights.npz"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == sorted(f"{k}.npy" for k in model.state_dict())
+    with np.load(path, allow_pickle=False) as data:  # plain arrays: loads with pickle disabled
+        assert all(data[k].dtype != object for k in data.files)
+    other = MLP([3, 4, 2], engine=engine, seed=8)
+    assert not np.array_equal(other.state_dict()["net.0.weight"], model.state_dict()["net.0.weight"])
+    other.load(path)
+    for key, array in model.state_dict().items():
+        np.testing.assert_array_equal(other.state_dict()[key], array)
+    assert not list(tmp_path.glob("*.tmp"))  # the atomic write left nothing behind
+
+
+def test_state_dict_is_a_copy_not_a_view() -> None:
+    model = MLP([2, 2], seed=0)
+    state = model.state_dict()
+    state["net.0.weight"][...] = 123.0
+    assert not np.any(model.state_dict()["net.0.weight"] == 123.0)
+
+
+def test_load_state_dict_rejects_wrong_names_and_shapes() -> None:
+    model = MLP([3, 4, 2], seed=0)
+    state = model.state_dict()
+    with pytest.raises(ValueError, match="missing"):
+        model.load_state_dict({k: v for k, v in state.items() if k != "net.0.bias"})
+    with pytest.raises(ValueError, match="unexpected"):
+        model.load_state_dict({**state, "extra": np.zeros(1)})
+    with pytest.raises(ValueError, match="shape"):
+        model.load_state_dict({**state, "net.0.bias": np.zeros(5)})
+
+
+# ---- initialization and activations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme, expected_std", [("he", np.sqrt(2 / 400)), ("xavier", np.sqrt(2 / 600))])
+def test_initialization_scale(scheme, expected_std) -> None:
+    w = init_weight(400, 200, np.random.default_rng(0), scheme)
+    assert w.shape == (400, 200)
+    assert w.std() == pytest.approx(expected_std, rel=0.02)
+    assert abs(w.mean()) < 0.05 * expected_std
+    again = init_weight(400, 200, np.random.default_rng(0), scheme)
+    np.testing.assert_array_equal(w, again)
+
+
+def test_default_init_by_activation_and_zero_biases() -> None:
+    assert default_init("relu") == "he" and default_init("tanh") == "xavier"
+    model = MLP([100, 300, 1], activation="relu", seed=0)
+    hidden = model.linear_layers()[0]
+    assert hidden.weight.data.std() == pytest.approx(np.sqrt(2 / 100), rel=0.05)
+    assert not np.any(hidden.bias.data)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_one_activation_registry_serves_both_engines(name) -> None:
+    fn = activation(name)
+    xs = [-1.5, -0.2, 0.3, 2.0]
+    tensor_out = Activation(name)(Tensor(xs, dtype=np.float64)).data if name != "identity" else xs
+    scalar_out = [v.data if isinstance(v, Value) else v for v in Activation(name)([Value(x) for x in xs])]
+    np.testing.assert_allclose(scalar_out, tensor_out, rtol=1e-14)
+    assert fn is ACTIVATIONS[name]
+
+
+def test_dropout_module_on_both_engines() -> None:
+    layer = Dropout(0.5, rng=np.random.default_rng(0))
+    x = Tensor(np.ones((50, 40)))
+    out = layer(x).data
+    assert set(np.unique(out)) == {0.0, 2.0}
+    values = layer([Value(1.0) for _ in range(400)])
+    data = np.array([v.data for v in values])
+    assert set(np.unique(data)) == {0.0, 2.0} and 0.4 < (data > 0).mean() < 0.6
+    layer.eval()
+    assert layer(x) is x
+
+
+def test_value_grid_holds_values_with_a_shape() -> None:
+    grid = ValueGrid(np.arange(6.0).reshape(2, 3))
+    assert grid.shape == (2, 3) and grid.values.shape == (2, 3)
+    assert isinstance(grid.values[1, 2], Value) and grid.values[1, 2].data == 5.0
+    grid.assign(np.ones((2, 3)))
+    np.testing.assert_array_equal(grid.numpy(), np.ones((2, 3)))
+    np.testing.assert_array_equal(grid.grad_numpy(), np.zeros((2, 3)))
