@@ -12,24 +12,25 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.run-stamp: setup.cfg pyproject.toml | $(BIN)/python
-	@bash .ci/system-deps.sh
+	@bash .ci/system-deps.sh run
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 $(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
-	@bash .ci/system-deps.sh
+	@bash .ci/system-deps.sh test
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.run-stamp
 
 system-deps:
-	@bash .ci/system-deps.sh
+	@bash .ci/system-deps.sh test
 
 run: $(VENV)/.run-stamp
 	$(BIN)/backprop-lab run all --out $(OUT)
 	@echo "Report: $(OUT)/index.html"
 
+# two test workers on two cores: one BLAS thread each, so they do not fight over the cores
 test: $(VENV)/.test-stamp
-	$(BIN)/python -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check .
