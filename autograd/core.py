@@ -29,7 +29,11 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 
 class Node(Protocol):
-    """What the core needs from a graph node (implemented by ``Value`` and ``Tensor``)."""
+    """What the core needs from a graph node (implemented by ``Value`` and ``Tensor``).
+
+    Nodes are used as dict keys and set members, so they must hash by identity: neither engine defines
+    ``__eq__`` (``Tensor == x`` is therefore not elementwise; compare ``.data`` instead).
+    """
 
     _parents: tuple[Node, ...]
     _op: str
@@ -89,22 +93,22 @@ def topological_sort(root: Node) -> list[Node]:
     Depth-first search with an explicit stack instead of recursion, so graph depth is limited by memory
     only, not by Python's recursion limit. Each stack entry is a node and an iterator over its parents;
     a node is appended to the order once that iterator is exhausted (all of its parents are in the order).
-    ``visited`` holds the ids of the nodes already pushed, so each node is pushed once.
+    ``visited`` holds the nodes already pushed (nodes hash by identity), so each node is pushed once.
     """
     order: list[Node] = []
-    visited = {id(root)}
+    visited = {root}
     stack = [(root, iter(root._parents))]
+    push, pop, append, mark = stack.append, stack.pop, order.append, visited.add
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            key = id(parent)
-            if key not in visited:
-                visited.add(key)
-                stack.append((parent, iter(parent._parents)))
+            if parent not in visited:
+                mark(parent)
+                push((parent, iter(parent._parents)))
                 break  # descend first; this node's iterator resumes when we come back
         else:
-            stack.pop()
-            order.append(node)
+            pop()
+            append(node)
     return order
 
 
@@ -136,15 +140,15 @@ def backpropagate(root: Node, seed: Any, observer: BackwardObserver | None = Non
 
     In reverse topological order, each node's gradient is complete before it is passed on:
     for node n with parents p_i,   dL/dp_i += dL/dn * dn/dp_i   (``n._chain_rule``).
-    The pass's gradients live in a local dict keyed by node id; each node's is then added into
-    ``node.grad`` (accumulation across passes). ``observer``, if given, sees every step.
+    The pass's gradients live in a local dict keyed by node (nodes hash by identity); each node's is then
+    added into ``node.grad`` (accumulation across passes). ``observer``, if given, sees every step.
     """
     order = topological_sort(root)
-    pending: dict[int, Any] = {id(root): seed}
+    pending: dict[Node, Any] = {root: seed}
     take, get = pending.pop, pending.get  # (bound once: this loop runs once per node)
     step_index = 0
     for node in reversed(order):
-        upstream = take(id(node), None)
+        upstream = take(node, None)
         if upstream is None:  # no path carries gradient to this node (e.g. it needs none)
             continue
         node._accumulate_grad(upstream)
@@ -155,9 +159,8 @@ def backpropagate(root: Node, seed: Any, observer: BackwardObserver | None = Non
         for parent, contribution in zip(parents, contributions):
             if contribution is None:
                 continue
-            key = id(parent)
-            previous = get(key)
-            pending[key] = contribution if previous is None else previous + contribution
+            previous = get(parent)
+            pending[parent] = contribution if previous is None else previous + contribution
         if observer is not None:
             observer(
                 BackwardStep(step_index, node, upstream, node._local_derivatives(), tuple(contributions))
