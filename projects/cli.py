@@ -16,6 +16,8 @@ import importlib
 import sys
 from typing import Sequence
 
+import numpy as np
+
 import autograd
 from projects.errors import TrainingError, UsageError
 
@@ -58,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    # Overflow and NaN stay visible in the numbers (the training loop stops on a non-finite loss with one
+    # clear line); NumPy's RuntimeWarnings would only print source lines before that message.
+    np.seterr(over="ignore", invalid="ignore", divide="ignore", under="ignore")
     try:
         return int(module.main(args.command, args) or 0)
     except (UsageError, TrainingError) as e:
