@@ -50,7 +50,7 @@ import traceback
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -504,10 +504,19 @@ def _headline_value(value: Any) -> str | None:
     return None
 
 
-def summary_line(slug: str, metrics: dict[str, Any], count: int = 3) -> str:
-    """``NN-name  metric=value ...  (wall time)``: the project's first few scalar metrics."""
-    shown = []
+def _scalar_metrics(metrics: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for key, value in metrics.items():
+        if isinstance(value, dict) and value and all(_headline_value(v) is not None for v in value.values()):
+            yield from ((f"{key}.{inner}", v) for inner, v in value.items())
+        else:
+            yield key, value
+
+
+def summary_line(slug: str, metrics: dict[str, Any], count: int = 3) -> str:
+    """``NN-name  metric=value ...  (wall time)``: the project's first few scalar metrics; a metric that
+    is a dict of numbers (08's ``test_accuracy`` by activation) shows its entries as ``metric.key``."""
+    shown = []
+    for key, value in _scalar_metrics(metrics):
         if key in ("project", "seed", "wall_time_s", "config", "versions", "figures"):
             continue
         text = _headline_value(value)

@@ -272,3 +272,8 @@ def test_help_after_the_project_lists_its_options(capsys: pytest.CaptureFixture[
     assert cli.main(["run", "01", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("01-perceptron") and "--margin" in out
+
+
+def test_summary_line_spells_out_a_dict_of_numbers() -> None:
+    line = runner.summary_line("08-activations", {"test_accuracy": {"relu": 0.975, "tanh": 0.97}, "grid": [1]})
+    assert line.split() == ["08-activations", "test_accuracy.relu=0.975", "test_accuracy.tanh=0.97"]
