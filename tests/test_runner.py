@@ -275,5 +275,7 @@ def test_help_after_the_project_lists_its_options(capsys: pytest.CaptureFixture[
 
 
 def test_summary_line_spells_out_a_dict_of_numbers() -> None:
-    line = runner.summary_line("08-activations", {"test_accuracy": {"relu": 0.975, "tanh": 0.97}, "grid": [1]})
+    line = runner.summary_line(
+        "08-activations", {"test_accuracy": {"relu": 0.975, "tanh": 0.97}, "grid": [1]}
+    )
     assert line.split() == ["08-activations", "test_accuracy.relu=0.975", "test_accuracy.tanh=0.97"]
