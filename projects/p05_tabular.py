@@ -154,9 +154,8 @@ def load_model(folder: str | Path) -> tuple[MLP, Preprocessor]:
 def probabilities(model: MLP, X: np.ndarray) -> np.ndarray:
     """softmax(z)_k = e^{z_k - m} / sum_j e^{z_j - m} (m = max_j z_j) for each row's logits z."""
     with no_grad():
-        logits = model(Tensor(X)).data.astype(np.float64)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+        logits = model(Tensor(X)).data
+        return Tensor(logits, dtype=np.float64).softmax(axis=1).data
 
 
 # ---- metrics -----------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ for the GIF) and every figure is closed after saving.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -17,6 +16,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 
+from projects.io import atomic_path
 from viz.plots import decision_grid, plt, save_figure
 
 
@@ -189,16 +189,9 @@ def save_decision_animation(
 
     animation = FuncAnimation(fig, draw, frames=len(fields), blit=False)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gif")
-    os.close(fd)
     try:
-        animation.save(tmp, writer=PillowWriter(fps=fps), dpi=80)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with atomic_path(path) as tmp:  # PillowWriter wants a file name, not a file object
+            animation.save(tmp, writer=PillowWriter(fps=fps), dpi=80)
     finally:
         plt.close(fig)
     return path
