@@ -170,7 +170,8 @@ def _out_features(specs: Sequence[LayerSpec]) -> int | None:
 
 @contextlib.contextmanager
 def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """A temporary file beside ``path`` to write; renamed over ``path`` when the block succeeds."""
+    """A temporary file beside ``path`` to write; renamed over ``path`` when the block succeeds, with the
+    usual permissions (0666 less the umask, not mkstemp's owner-only 0600)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -178,6 +179,9 @@ def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -4,9 +4,12 @@ backprop-lab, and a missing extra is one line naming the install command."""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,6 +208,9 @@ def test_saved_pt_file_loads_without_backprop_lab(torch, tmp_path) -> None:
     assert all(name.startswith("torch.nn.modules.") for name in done.stdout.split())
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), ours_on(model.eval(), x), rtol=TOL, atol=TOL)
     assert not list(tmp_path.glob("*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 # ---- from PyTorch ----------------------------------------------------------------------------------------
@@ -301,6 +307,17 @@ def test_models_that_cannot_be_exported_say_why(tmp_path) -> None:
     with pytest.raises(ExportError, match="batch, features"):
         to_onnx(MLP([3, 2]), tmp_path / "m.onnx", (3,))
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_readmes_export_example_runs_and_prints_what_it_says(torch, onnx, tmp_path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "autograd.export" in b)
+    promised = re.findall(r"# prints (.+)", block)
+    done = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert promised == ["True True"] and done.stdout.splitlines()[-1] == "True True"
+    assert "weight: (in, out)" in done.stdout and "nn.Linear(784, 128)," in done.stdout
+    onnx.checker.check_model(onnx.load(tmp_path / "mnist.onnx"), full_check=True)
 
 
 # ---- optional extra and import cost ---------------------------------------------------------------------
