@@ -26,16 +26,15 @@ imported inside the functions that need them, so ``import autograd`` (and this m
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-import tempfile
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from autograd.files import atomic_path
 from autograd.nn import (
     ELU,
     MLP,
@@ -168,26 +167,6 @@ def _out_features(specs: Sequence[LayerSpec]) -> int | None:
     return next((int(s.args[1]) for s in reversed(specs) if s.kind == "Linear"), None)
 
 
-@contextlib.contextmanager
-def _atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """A temporary file beside ``path`` to write; renamed over ``path`` when the block succeeds, with the
-    usual permissions (0666 less the umask, not mkstemp's owner-only 0600)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # ---- PyTorch ---------------------------------------------------------------------------------------------
 
 
@@ -228,7 +207,7 @@ def save_torch(model: Module, path: str | os.PathLike[str]) -> Any:
     so ``torch.load(path, weights_only=False)`` gives a working module without backprop-lab installed."""
     torch = require("torch")
     module = to_torch(model).eval()
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         torch.save(module, tmp)
     return module
 
@@ -378,7 +357,7 @@ def to_onnx(
         ir_version=ONNX_IR_VERSION,
     )
     onnx.checker.check_model(proto, full_check=True)
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         onnx.save(proto, tmp)
     return proto
 

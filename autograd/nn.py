@@ -16,11 +16,11 @@ Where PyTorch's conventions differ (:mod:`autograd.export` carries a model acros
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
+from autograd.files import write_npz
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -204,7 +204,7 @@ class Module:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state_dict to ``path`` (.npz) atomically: a temporary file, then a rename."""
-        save_npz_atomic(path, self.state_dict())
+        write_npz(path, self.state_dict())
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save` (``allow_pickle=False``: arrays only, never code)."""
@@ -226,22 +226,6 @@ def reset_grads(params: Iterable[Value | Tensor], set_to_none: bool = True) -> N
             p.grad = None
         elif p.grad is not None:
             p.grad[...] = 0
-
-
-def save_npz_atomic(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """np.savez to a temporary file in the same folder, then rename it over ``path``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class Linear(Module):
