@@ -81,7 +81,7 @@ def test_fashion_mnist_code_path(tmp_path):
 
 @pytest.mark.slow
 def test_full_default_run_on_the_embedded_sample(tmp_path):
-    """The issue's criterion: at least 93.5% on the 10000 test digits after training on the 5000."""
+    """The accuracy bar: at least 93.5% on the 10000 test digits after training on the 5000."""
     metrics = p03_mnist.run(p03_mnist.Config(progress=False), tmp_path)
     assert metrics["n_train"] == 5000 and metrics["n_test"] == 10000 and metrics["epochs"] == 20
     assert metrics["test_accuracy"] >= 0.935
