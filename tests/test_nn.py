@@ -321,7 +321,9 @@ MODULES_AND_FUNCTIONS = [
 ]
 
 
-@pytest.mark.parametrize("module, closed_form", MODULES_AND_FUNCTIONS, ids=repr)
+@pytest.mark.parametrize(
+    "module, closed_form", MODULES_AND_FUNCTIONS, ids=[repr(m) for m, _ in MODULES_AND_FUNCTIONS]
+)
 def test_activation_modules_on_both_engines(module, closed_form) -> None:
     xs = np.array([-2.5, -0.3, 0.4, 1.7])
     tensor_out = module(Tensor(xs, dtype=np.float64)).data
