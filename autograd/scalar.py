@@ -308,6 +308,7 @@ class Value:
     """A float ``data`` with a gradient ``grad`` = dL/d(this value) after ``L.backward()``."""
 
     __slots__ = ("data", "grad", "label", "_kind", "_a", "_da", "_b", "_db")
+    SCALAR_EDGES = True  # the core's fast backward path may read _a, _da, _b, _db (see autograd.core)
 
     def __init__(
         self,
