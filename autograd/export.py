@@ -34,15 +34,21 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from autograd.core import no_grad
 from autograd.files import atomic_path
 from autograd.nn import (
     ELU,
+    GELU,
     MLP,
     Activation,
+    AvgPool2d,
+    Conv2d,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
+    MaxPool2d,
     Module,
     ReLU,
     Sequential,
@@ -52,6 +58,7 @@ from autograd.nn import (
     Tanh,
     ValueGrid,
 )
+from autograd.tensor import Tensor
 
 INSTALL_EXTRA = "pip install 'backprop-lab[export]'"
 OPSET = 17
@@ -107,7 +114,19 @@ TORCH_ACTIVATIONS = {
     "silu": "SiLU",
     "softplus": "Softplus",
 }
-SUPPORTED = "Linear, Dropout and the activations " + ", ".join(TORCH_ACTIVATIONS.values())
+SUPPORTED = (
+    "Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout and the activations "
+    + ", ".join(TORCH_ACTIVATIONS.values())
+    + ", GELU"
+)
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    """An int or a pair as a pair of ints (a kernel size, a stride...)."""
+    if isinstance(value, (int, np.integer)):
+        return (int(value), int(value))
+    first, second = value
+    return (int(first), int(second))
 
 
 def _array(parameter: Any) -> np.ndarray:
@@ -138,13 +157,48 @@ def _activation_spec(layer: Activation) -> LayerSpec:
     return LayerSpec(kind)
 
 
+def _cnn_spec(layer: Module) -> LayerSpec:
+    """A Conv2d (its weight already in PyTorch's layout), a pooling layer or Flatten, in PyTorch's terms."""
+    if isinstance(layer, Conv2d):
+        weight = _array(layer.weight)
+        out_channels, in_per_group, kh, kw = weight.shape
+        padding = layer.padding if isinstance(layer.padding, str) else _pair(layer.padding)
+        kwargs = {
+            "stride": _pair(layer.stride),
+            "padding": padding,
+            "dilation": _pair(layer.dilation),
+            "groups": int(layer.groups),
+            "bias": layer.bias is not None,
+        }
+        args = (in_per_group * int(layer.groups), out_channels, (kh, kw))
+        bias = None if layer.bias is None else _array(layer.bias)
+        return LayerSpec("Conv2d", args, kwargs, weight=weight, bias=bias)
+    if isinstance(layer, MaxPool2d):
+        kernel = _pair(layer.kernel_size)
+        stride = kernel if layer.stride is None else _pair(layer.stride)
+        kwargs = {"stride": stride, "padding": _pair(layer.padding), "dilation": _pair(layer.dilation)}
+        return LayerSpec("MaxPool2d", (kernel,), kwargs)
+    if isinstance(layer, AvgPool2d):
+        kernel = _pair(layer.kernel_size)
+        stride = kernel if layer.stride is None else _pair(layer.stride)
+        kwargs = {"stride": stride, "padding": _pair(layer.padding)}
+        kwargs["count_include_pad"] = bool(layer.count_include_pad)
+        return LayerSpec("AvgPool2d", (kernel,), kwargs)
+    assert isinstance(layer, Flatten)
+    return LayerSpec("Flatten", kwargs={"start_dim": int(layer.start_dim), "end_dim": int(layer.end_dim)})
+
+
 def layer_specs(model: Module) -> list[LayerSpec]:
     """``model`` as a list of PyTorch layers; :class:`ExportError` names the first layer that has none."""
     if not isinstance(model, Module):
         raise ExportError(f"expected a backprop-lab Module, got {type(model).__name__}")
     specs: list[LayerSpec] = []
     for layer in _layers(model):
-        if isinstance(layer, Linear):
+        if isinstance(layer, GELU):
+            specs.append(LayerSpec("GELU", kwargs={"approximate": layer.approximate}))
+        elif isinstance(layer, (Conv2d, MaxPool2d, AvgPool2d, Flatten)):
+            specs.append(_cnn_spec(layer))
+        elif isinstance(layer, Linear):
             weight = _array(layer.weight).T.copy()  # ours (in, out) -> PyTorch's (out, in)
             args = (layer.in_features, layer.out_features)
             specs.append(LayerSpec("Linear", args, weight=weight, bias=_array(layer.bias)))
@@ -177,9 +231,10 @@ def to_torch(model: Module) -> Any:
     layers = []
     for spec in layer_specs(model):
         layer = getattr(torch.nn, spec.kind)(*spec.args, **spec.kwargs)
-        if spec.weight is not None:
-            with torch.no_grad():
+        with torch.no_grad():
+            if spec.weight is not None:
                 layer.weight.copy_(torch.from_numpy(spec.weight))
+            if spec.bias is not None:
                 layer.bias.copy_(torch.from_numpy(spec.bias))
         layers.append(layer)
     return torch.nn.Sequential(*layers).train(model.training)
@@ -223,6 +278,41 @@ def _from_torch_layer(layer: Any, torch: ModuleType, engine: str, dtype: Any) ->
         weight = layer.weight.detach().cpu().numpy().T  # (out, in) -> ours (in, out)
         ours.load_state_dict({"weight": weight, "bias": layer.bias.detach().cpu().numpy()})
         return ours
+    if kind in (nn.Conv2d, nn.GELU) and engine == "scalar":
+        raise ExportError(f"from_torch: {kind.__name__} runs on the tensor engine only")
+    if kind is nn.Conv2d:
+        if layer.padding_mode != "zeros":
+            raise ExportError(f"from_torch: Conv2d(padding_mode={layer.padding_mode!r}) is not supported")
+        conv = Conv2d(
+            layer.in_channels,
+            layer.out_channels,
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.dilation,
+            layer.groups,
+            bias=layer.bias is not None,
+            dtype=dtype,
+        )
+        state = {"weight": layer.weight.detach().cpu().numpy()}
+        if layer.bias is not None:
+            state["bias"] = layer.bias.detach().cpu().numpy()
+        conv.load_state_dict(state)
+        return conv
+    if kind in (nn.MaxPool2d, nn.AvgPool2d) and layer.ceil_mode:
+        raise ExportError(f"from_torch: {kind.__name__}(ceil_mode=True) is not supported")
+    if kind is nn.MaxPool2d:
+        if layer.return_indices:
+            raise ExportError("from_torch: MaxPool2d(return_indices=True) is not supported")
+        return MaxPool2d(layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+    if kind is nn.AvgPool2d:
+        if layer.divisor_override is not None:
+            raise ExportError("from_torch: AvgPool2d(divisor_override=...) is not supported")
+        return AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.count_include_pad)
+    if kind is nn.Flatten:
+        return Flatten(layer.start_dim, layer.end_dim)
+    if kind is nn.GELU:
+        return GELU(layer.approximate)
     if kind is nn.Dropout:
         return Dropout(layer.p)
     if kind is nn.LeakyReLU:
@@ -272,36 +362,105 @@ ONNX_ACTIVATIONS = {
 ONNX_ATTRIBUTES = {"negative_slope": "alpha", "alpha": "alpha"}
 
 
-def _onnx_nodes(
-    specs: Sequence[LayerSpec], helper: ModuleType, numpy_helper: ModuleType
-) -> tuple[list, list]:
-    """The graph's nodes and initializers: input "input" -> ... -> output "output"."""
-    nodes: list[Any] = []
-    weights: list[Any] = []
-    current = "input"
-    for i, spec in enumerate(specs):
-        out = f"/{i}/{spec.kind}"
+class _OnnxGraph:
+    """The nodes and initializers of an ONNX graph, built layer by layer from "input"."""
+
+    def __init__(self, helper: ModuleType, numpy_helper: ModuleType) -> None:
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes: list[Any] = []
+        self.weights: list[Any] = []
+        self.current = "input"
+
+    def weight(self, name: str, array: np.ndarray) -> str:
+        self.weights.append(self.numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
+        return output
+
+    def layer(self, i: int, spec: LayerSpec) -> None:
+        """Append layer ``i`` after the current output (Dropout, the identity at inference: nothing)."""
+        x, out = self.current, f"/{i}/{spec.kind}"
         if spec.kind == "Dropout":
-            continue  # the identity at inference
+            return
         if spec.kind == "Linear":  # y = x W^T + b with W in PyTorch's (out, in) layout
-            weights += [
-                numpy_helper.from_array(spec.weight, f"{i}.weight"),
-                numpy_helper.from_array(spec.bias, f"{i}.bias"),
-            ]
-            nodes.append(helper.make_node("Gemm", [current, f"{i}.weight", f"{i}.bias"], [out], transB=1))
-        elif spec.kind == "SiLU":  # x * sigmoid(x): no single operator before opset 22's Swish
-            nodes.append(helper.make_node("Sigmoid", [current], [out + "/sigmoid"]))
-            nodes.append(helper.make_node("Mul", [current, out + "/sigmoid"], [out]))
+            w, b = self.weight(f"{i}.weight", spec.weight), self.weight(f"{i}.bias", spec.bias)
+            self.node("Gemm", [x, w, b], out, transB=1)
+        elif spec.kind == "Conv2d":
+            inputs = [x, self.weight(f"{i}.weight", spec.weight)]
+            if spec.bias is not None:
+                inputs.append(self.weight(f"{i}.bias", spec.bias))
+            kernel = list(spec.args[2])
+            pads = _conv_pads(spec.kwargs["padding"], kernel, spec.kwargs["dilation"])
+            self.node(
+                "Conv",
+                inputs,
+                out,
+                kernel_shape=kernel,
+                strides=list(spec.kwargs["stride"]),
+                pads=pads,
+                dilations=list(spec.kwargs["dilation"]),
+                group=spec.kwargs["groups"],
+            )
+        elif spec.kind in ("MaxPool2d", "AvgPool2d"):
+            attributes = {
+                "kernel_shape": list(spec.args[0]),
+                "strides": list(spec.kwargs["stride"]),
+                "pads": list(spec.kwargs["padding"]) * 2,
+            }
+            if spec.kind == "MaxPool2d":
+                self.node("MaxPool", [x], out, dilations=list(spec.kwargs["dilation"]), **attributes)
+            else:
+                include = int(spec.kwargs["count_include_pad"])
+                self.node("AveragePool", [x], out, count_include_pad=include, **attributes)
+        elif spec.kind == "Flatten":
+            if (spec.kwargs["start_dim"], spec.kwargs["end_dim"]) != (1, -1):
+                raise ExportError("ONNX export: only Flatten(start_dim=1, end_dim=-1) is supported")
+            self.node("Flatten", [x], out, axis=1)
+        elif spec.kind == "SiLU":  # x sigmoid(x): no single operator before opset 22's Swish
+            self.node("Mul", [x, self.node("Sigmoid", [x], out + "/sigmoid")], out)
+        elif spec.kind == "GELU":
+            self.gelu(x, out, spec.kwargs["approximate"])
         else:
             attributes = {ONNX_ATTRIBUTES[k]: float(v) for k, v in spec.kwargs.items()}
-            nodes.append(helper.make_node(ONNX_ACTIVATIONS[spec.kind], [current], [out], **attributes))
-        current = out
-    if not nodes:
-        nodes.append(helper.make_node("Identity", ["input"], ["output"]))
+            self.node(ONNX_ACTIVATIONS[spec.kind], [x], out, **attributes)
+        self.current = out
+
+    def gelu(self, x: str, out: str, approximate: str) -> None:
+        """x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, or with ``approximate="tanh"``
+        x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 (opset 17 has no Gelu operator: opset 20 has)."""
+        half, one = self.weight(out + "/half", 0.5), self.weight(out + "/one", 1.0)
+        if approximate == "tanh":
+            cube = self.node("Mul", [x, self.node("Mul", [x, x], out + "/x2")], out + "/x3")
+            scaled = self.node("Mul", [cube, self.weight(out + "/c", 0.044715)], out + "/cx3")
+            inner = self.node("Add", [x, scaled], out + "/inner")
+            root = self.weight(out + "/sqrt_2_over_pi", np.sqrt(2 / np.pi))
+            phi = self.node("Tanh", [self.node("Mul", [inner, root], out + "/arg")], out + "/tanh")
+        else:
+            root2 = self.weight(out + "/sqrt2", np.sqrt(2.0))
+            phi = self.node("Erf", [self.node("Div", [x, root2], out + "/arg")], out + "/erf")
+        gate = self.node("Mul", [self.node("Add", [phi, one], out + "/1p"), half], out + "/gate")
+        self.node("Mul", [x, gate], out)
+
+    def finish(self) -> None:
+        """Name the last output "output" (an Identity node when the model has none)."""
+        if not self.nodes:
+            self.node("Identity", ["input"], "output")
+        else:
+            self.nodes[-1].output[0] = "output"
+
+
+def _conv_pads(padding: Any, kernel: Sequence[int], dilation: Sequence[int]) -> list[int]:
+    """ONNX's pads (top, left, bottom, right) for PyTorch's padding: a pair, "valid" or "same" (stride 1,
+    an even total d (k - 1), split equally: the only "same" the engine allows)."""
+    if padding == "valid":
+        pair = (0, 0)
+    elif padding == "same":
+        pair = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
     else:
-        last = nodes[-1]
-        last.output[0] = "output"
-    return nodes, weights
+        pair = _pair(padding)
+    return [*pair, *pair]
 
 
 def _dims(shape: Sequence[int | str | None], dynamic_batch: bool) -> list[int | str]:
@@ -317,6 +476,28 @@ def _dims(shape: Sequence[int | str | None], dynamic_batch: bool) -> list[int | 
     return dims
 
 
+def _output_shape(model: Module, specs: Sequence[LayerSpec], shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """The model's output shape for one input of ``shape`` (batch axis first), by running our model on
+    zeros (the scalar engine takes no batch: its MLP gives its last Linear's size); ExportError when the
+    input does not fit the model."""
+    expected = _in_features(specs)
+    if specs[0].kind == "Linear" and (len(shape) != 2 or shape[-1] != expected):
+        raise ExportError(f"input_shape {shape} does not fit the model, which takes (batch, {expected})")
+    if any(isinstance(p, ValueGrid) for _, p in model.named_parameters()):
+        return (1, int(_out_features(specs) or shape[-1]))
+    if not all(isinstance(n, (int, np.integer)) for n in shape[1:]):
+        raise ExportError(f"input_shape {shape}: every axis but the batch axis needs a size")
+    training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return tuple(model(Tensor(np.zeros((1, *shape[1:]), dtype=np.float32))).shape)
+    except (ValueError, TypeError) as e:
+        raise ExportError(f"input_shape {shape} does not fit the model: {e}") from None
+    finally:
+        model.train(training)
+
+
 def to_onnx(
     model: Module,
     path: str | os.PathLike[str],
@@ -325,33 +506,33 @@ def to_onnx(
 ) -> Any:
     """Write ``model`` to ``path`` as an ONNX model (opset 17, standard operators, float32) and return it.
 
-    ``input_shape`` is the shape of the input the model takes, batch axis first, e.g. (1, 784) for 03's
-    MNIST model (the flattened pixels scaled to [0, 1]); axis 0 is left free (any batch size) unless
-    ``dynamic_batch=False``. The graph has one input "input" and one output "output"; each Linear is a
-    Gemm whose weight initializer "i.weight" is in PyTorch's (out, in) layout (transB=1).
+    ``input_shape`` is the shape of the input the model takes, batch axis first: (1, 784) for 03's MNIST
+    MLP (the flattened pixels scaled to [0, 1]), (1, 1, 28, 28) for a CNN on the images; axis 0 is left
+    free (any batch size) unless ``dynamic_batch=False``. The graph has one input "input" and one output
+    "output"; each Linear is a Gemm whose weight initializer "i.weight" is in PyTorch's (out, in) layout
+    (transB=1), each Conv2d a Conv with PyTorch's (out, in/groups, kh, kw) weight.
     """
     onnx = require("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     specs = layer_specs(model)
     shape = tuple(input_shape)
-    expected = _in_features(specs)
-    if len(shape) != 2:
-        raise ExportError(f"input_shape must be (batch, features), got {shape}")
-    if expected is not None and shape[-1] != expected:
-        raise ExportError(f"input_shape {shape} does not fit the model, which takes {expected} features")
-    nodes, weights = _onnx_nodes(specs, helper, numpy_helper)
+    if len(shape) < 2:
+        raise ExportError(f"input_shape must have a batch axis and the input's axes, got {shape}")
+    out_shape = _output_shape(model, specs, shape)
+    graph = _OnnxGraph(helper, numpy_helper)
+    for i, spec in enumerate(specs):
+        graph.layer(i, spec)
+    graph.finish()
     dims = _dims(shape, dynamic_batch)
-    out_dims = [dims[0], _out_features(specs) or dims[-1]]
-    graph = helper.make_graph(
-        nodes,
-        type(model).__name__,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, dims)],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_dims)],
-        initializer=weights,
-    )
     proto = helper.make_model(
-        graph,
+        helper.make_graph(
+            graph.nodes,
+            type(model).__name__,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, dims)],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, [dims[0], *out_shape[1:]])],
+            initializer=graph.weights,
+        ),
         producer_name="backprop-lab",
         opset_imports=[helper.make_opsetid("", OPSET)],
         ir_version=ONNX_IR_VERSION,

@@ -348,6 +348,26 @@ class Softplus(Activation):
         super().__init__("softplus")
 
 
+class GELU(Activation):
+    """f(x) = x Phi(x), Phi the standard normal CDF (``approximate="tanh"``: PyTorch's tanh approximation).
+    Tensor engine only: the scalar ``Value`` has no gelu."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.name = "gelu"
+        self.approximate = approximate
+        self.fn = lambda x: x.gelu(approximate)
+
+    def forward(self, x: Any) -> Any:
+        if not isinstance(x, Tensor):
+            raise TypeError("GELU runs on the tensor engine only (the scalar Value has no gelu)")
+        return self.fn(x)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
 # the module class for each name of ACTIVATIONS (MLP builds these; repr prints an Activation by them)
 ACTIVATION_MODULES: dict[str, type[Activation]] = {
     "identity": Identity,

@@ -30,14 +30,21 @@ from autograd.export import (
 from autograd.nn import (
     ACTIVATIONS,
     ELU,
+    GELU,
     MLP,
+    AvgPool2d,
+    Conv2d,
     Dropout,
+    Flatten,
     LeakyReLU,
     Linear,
+    MaxPool2d,
     Module,
+    ReLU,
     Sequential,
     SiLU,
     Softplus,
+    Tanh,
 )
 
 TOL = 1e-5  # float32
@@ -63,23 +70,69 @@ def randomize(model: Module, seed: int) -> Module:
     """New weights of a trained network's scale, std 1/sqrt(fan_in), and non-zero biases (the initial
     ones are all zero), so that every layer's output stays of order 1."""
     rng = np.random.default_rng(seed)
+    fan_in = {2: lambda shape: shape[0], 4: lambda shape: np.prod(shape[1:])}  # Linear (in, out), Conv2d
     state = {
-        name: rng.normal(0, 1 / np.sqrt(v.shape[0]) if v.ndim == 2 else 0.1, size=v.shape)
+        name: rng.normal(0, 1 / np.sqrt(fan_in[v.ndim](v.shape)) if v.ndim in fan_in else 0.1, size=v.shape)
         for name, v in model.state_dict().items()
     }
     model.load_state_dict(state)
     return model
 
 
-def architectures() -> list[tuple[str, Module, int]]:
-    """(id, model in eval mode, input features): every activation, dropout, both engines, nested layers."""
+def architectures() -> list[tuple[str, Module, tuple[int, ...]]]:
+    """(id, model in eval mode, shape of one input): every activation, GELU, dropout, both engines, nested
+    layers, and CNNs with every convolution and pooling setting the engine has."""
     cases = [
-        (f"mlp-{act}", randomize(MLP([12, 16, 8, 3], activation=act, seed=1), 2), 12)
+        (f"mlp-{act}", randomize(MLP([12, 16, 8, 3], activation=act, seed=1), 2), (12,))
         for act in sorted(ACTIVATIONS)
     ]
     cases += [
-        ("mnist-784-128-64-10-dropout", randomize(MLP([784, 128, 64, 10], dropout=0.5, seed=3), 4), 784),
-        ("scalar-engine-tanh", randomize(MLP([5, 7, 2], activation="tanh", engine="scalar", seed=5), 6), 5),
+        ("mnist-784-128-64-10-dropout", randomize(MLP([784, 128, 64, 10], dropout=0.5, seed=3), 4), (784,)),
+        (
+            "scalar-engine-tanh",
+            randomize(MLP([5, 7, 2], activation="tanh", engine="scalar", seed=5), 6),
+            (5,),
+        ),
+        (
+            "mlp-gelu",
+            randomize(Sequential(Linear(8, 16), GELU(), Linear(16, 16), GELU("tanh"), Linear(16, 3)), 8),
+            (8,),
+        ),
+        (
+            "cnn-conv-maxpool-groups-stride",
+            randomize(
+                Sequential(
+                    Conv2d(1, 4, 3, padding=1),
+                    ReLU(),
+                    MaxPool2d(2),
+                    Conv2d(4, 8, 3, stride=2, groups=2),
+                    GELU(),
+                    AvgPool2d(2),
+                    Flatten(),
+                    Linear(8, 5),
+                ),
+                9,
+            ),
+            (1, 12, 12),
+        ),
+        (
+            "cnn-same-dilation-padded-pools-no-bias",
+            randomize(
+                Sequential(
+                    Conv2d(2, 6, 3, padding="same", dilation=2),
+                    GELU("tanh"),
+                    MaxPool2d(3, stride=2, padding=1),
+                    AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+                    Conv2d(6, 3, (2, 3), padding=(1, 0), bias=False),
+                    Flatten(),
+                    Dropout(0.2),
+                    Linear(3 * 7 * 4, 4),
+                    Tanh(),
+                ),
+                10,
+            ),
+            (2, 10, 10),
+        ),
         (
             "nested-sequential",
             randomize(
@@ -92,10 +145,10 @@ def architectures() -> list[tuple[str, Module, int]]:
                 ),
                 7,
             ),
-            6,
+            (6,),
         ),
     ]
-    return [(name, model.eval(), n) for name, model, n in cases]
+    return [(name, model.eval(), shape) for name, model, shape in cases]
 
 
 ARCHITECTURES = architectures()
@@ -112,8 +165,10 @@ def onnx():
     return pytest.importorskip("onnx", reason=f"the export extra: {INSTALL_EXTRA}")
 
 
-def inputs(n_features: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-2, 2, size=(N_INPUTS, n_features)).astype(np.float32)
+def inputs(shape: int | tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """N_INPUTS random inputs of ``shape`` (a number of features, or the shape of one input)."""
+    size = (N_INPUTS, *np.atleast_1d(shape))
+    return np.random.default_rng(seed).uniform(-2, 2, size=size).astype(np.float32)
 
 
 # ---- the same outputs under PyTorch and onnxruntime -----------------------------------------------------
@@ -131,12 +186,13 @@ def test_to_torch_gives_our_outputs(name, model, n_in, torch) -> None:
 @pytest.mark.parametrize("name, model, n_in", ARCHITECTURES, ids=[a[0] for a in ARCHITECTURES])
 def test_to_onnx_gives_our_outputs_under_onnxruntime(name, model, n_in, onnx, tmp_path) -> None:
     path = tmp_path / "model.onnx"
-    proto = to_onnx(model, path, input_shape=(1, n_in))  # batch axis left free: run it on 100 rows
+    proto = to_onnx(model, path, input_shape=(1, *n_in))  # batch axis left free: run it on 100 rows
     loaded = onnx.load(path)
     onnx.checker.check_model(loaded, full_check=True)
     assert loaded == proto
     assert [(o.domain, o.version) for o in loaded.opset_import] == [("", OPSET)] and OPSET >= 17
-    standard = {"Gemm", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "Elu", "Softplus", "Mul", "Identity"}
+    standard = {"Gemm", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "Elu", "Softplus", "Mul", "Identity", "Erf"}
+    standard |= {"Conv", "MaxPool", "AveragePool", "Flatten", "Add", "Div"}
     assert {node.op_type for node in loaded.graph.node} <= standard
     x = inputs(n_in)
     np.testing.assert_allclose(run_onnx(path, x), ours_on(model, x), rtol=TOL, atol=TOL)
@@ -157,7 +213,7 @@ def test_onnx_weights_are_in_pytorchs_layout_and_named_like_its_state_dict(onnx,
 
 
 def test_torch_source_is_code_that_builds_the_same_module(torch) -> None:
-    name, model, n_in = ARCHITECTURES[-1]  # nested, with arguments
+    name, model, n_in = next(a for a in ARCHITECTURES if a[0] == "nested-sequential")  # with arguments
     source = torch_source(model)
     assert "nn.LeakyReLU(negative_slope=0.2)" in source and "nn.ELU(alpha=0.5)" in source
     namespace: dict = {}
@@ -267,6 +323,46 @@ def test_from_torch_gradients_equal_pytorchs(torch) -> None:
         np.testing.assert_allclose(layer.bias.grad, bias, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
+def torch_cnn(torch, dtype=None):
+    nn = torch.nn
+    torch.manual_seed(1)
+    module = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, stride=2, groups=2, bias=False),
+        nn.GELU(approximate="tanh"),
+        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False),
+        nn.Flatten(),
+        nn.Linear(6 * 3 * 3, 5),
+    )
+    return module.to(dtype) if dtype is not None else module
+
+
+def test_from_torch_loads_a_cnn_with_its_outputs_and_gradients(torch) -> None:
+    module = torch_cnn(torch).eval()
+    ours = from_torch(module)
+    assert [type(layer).__name__ for layer in ours][:4] == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d"]
+    x = inputs((2, 10, 10))
+    np.testing.assert_allclose(ours_on(ours, x), torch_on(module, x), rtol=TOL, atol=TOL)
+    module64 = torch_cnn(torch, torch.float64)
+    ours64 = from_torch(module64, dtype=np.float64)
+    x64, y = (
+        np.random.default_rng(3).normal(size=(4, 2, 10, 10)),
+        np.random.default_rng(4).normal(size=(4, 5)),
+    )
+    mse_loss(ours64(Tensor(x64, dtype=np.float64)), y).backward()
+    torch.nn.functional.mse_loss(module64(torch.from_numpy(x64)), torch.from_numpy(y)).backward()
+    theirs = [p.grad.numpy() for p in module64.parameters()]
+    mine = [p.grad for p in ours64.parameters()]
+    assert len(mine) == len(theirs) == 5  # two convolutions (one without bias) and the Linear layer
+    mine[-2] = mine[-2].T  # our Linear weight is (in, out)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ExportError, match="tensor engine only"):
+        from_torch(module, engine="scalar")
+
+
 def test_round_trips_keep_every_weight(torch) -> None:
     module = torch_model(torch).eval()
     back = to_torch(from_torch(module))
@@ -283,7 +379,9 @@ def test_from_torch_rejects_what_it_cannot_load_in_one_line(torch) -> None:
     nn = torch.nn
     bad = [
         (nn.Linear(2, 2), "takes a torch.nn.Sequential"),
-        (nn.Sequential(nn.Conv2d(1, 1, 3)), "Conv2d is not supported"),
+        (nn.Sequential(nn.Conv3d(1, 1, 3)), "Conv3d is not supported"),
+        (nn.Sequential(nn.Conv2d(1, 1, 3, padding_mode="reflect")), "padding_mode"),
+        (nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), "ceil_mode"),
         (nn.Sequential(nn.Linear(2, 2, bias=False)), "bias=False"),
         (nn.Sequential(nn.Softplus(beta=2)), "beta"),
     ]
@@ -302,9 +400,9 @@ def test_models_that_cannot_be_exported_say_why(tmp_path) -> None:
         layer_specs(Sequential(Linear(2, 2), Custom()))
     with pytest.raises(ExportError, match="no layers"):
         layer_specs(Sequential())
-    with pytest.raises(ExportError, match="takes 3 features"):
+    with pytest.raises(ExportError, match=r"takes \(batch, 3\)"):
         to_onnx(MLP([3, 2]), tmp_path / "m.onnx", (1, 4))
-    with pytest.raises(ExportError, match="batch, features"):
+    with pytest.raises(ExportError, match="batch axis"):
         to_onnx(MLP([3, 2]), tmp_path / "m.onnx", (3,))
     assert not (tmp_path / "m.onnx").exists()
 
