@@ -531,6 +531,23 @@ class Conv2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
+    def extra_repr(self) -> str:
+        """As PyTorch prints it: settings left at their defaults are not shown."""
+        out_channels, in_per_group, kh, kw = self.weight.shape
+        text = f"{in_per_group * self.groups}, {out_channels}, kernel_size={(kh, kw)}"
+        text += f", stride={_pair(self.stride)}"
+        if self.padding != 0 and self.padding != (0, 0):
+            text += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={_pair(self.padding)}"
+            )
+        if _pair(self.dilation) != (1, 1):
+            text += f", dilation={_pair(self.dilation)}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")
+
 
 class MaxPool2d(Module):
     """The maximum over each kh x kw window (stride: the window size unless given)."""
@@ -546,6 +563,11 @@ class MaxPool2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        text = f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return text + f", dilation={self.dilation}"
 
 
 class AvgPool2d(Module):
@@ -564,6 +586,11 @@ class AvgPool2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        text = f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return text + ("" if self.count_include_pad else ", count_include_pad=False")
+
 
 class Flatten(Module):
     """Merge axes ``start_dim``..``end_dim`` into one: (N, C, H, W) to (N, C*H*W) by default."""
@@ -573,3 +600,6 @@ class Flatten(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

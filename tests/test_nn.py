@@ -14,12 +14,17 @@ from autograd.nn import (
     ACTIVATION_MODULES,
     ACTIVATIONS,
     ELU,
+    GELU,
     MLP,
     Activation,
+    AvgPool2d,
+    Conv2d,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
+    MaxPool2d,
     Module,
     ReLU,
     Sequential,
@@ -374,3 +379,38 @@ def test_optimizer_zero_grad_takes_set_to_none_too() -> None:
     assert all(p.grad is not None and not np.any(p.grad) for p in model.parameters())
     opt.zero_grad()
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_gelu_module_on_the_tensor_engine_and_a_clear_error_on_the_scalar_one() -> None:
+    torch = pytest.importorskip("torch")
+    xs = np.linspace(-3, 3, 13)
+    for approximate in ("none", "tanh"):
+        ours = GELU(approximate)(Tensor(xs, dtype=np.float64)).data
+        theirs = torch.nn.GELU(approximate=approximate)(torch.from_numpy(xs)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+        assert repr(GELU(approximate)) == repr(torch.nn.GELU(approximate=approximate))
+    with pytest.raises(TypeError, match="tensor engine only"):
+        GELU()([Value(1.0)])
+    with pytest.raises(ValueError, match="approximate"):
+        GELU("sigmoid")
+
+
+def test_cnn_layers_print_as_pytorch_does() -> None:
+    torch = pytest.importorskip("torch")
+    ours = Sequential(
+        Conv2d(4, 8, 3, stride=2, groups=2, bias=False),
+        Conv2d(1, 4, 3, padding=1),
+        Conv2d(2, 6, (3, 5), dilation=2),
+        Flatten(),
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(4, 8, 3, stride=2, groups=2, bias=False),
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.Conv2d(2, 6, (3, 5), dilation=2),
+        torch.nn.Flatten(),
+    )
+    assert repr(ours) == repr(theirs)
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)"
+    assert repr(AvgPool2d(3, 1, 1, count_include_pad=False)) == (
+        "AvgPool2d(kernel_size=3, stride=1, padding=1, count_include_pad=False)"
+    )
