@@ -1,9 +1,10 @@
 """Names and number formats shared by the graph drawer, the tracer and the stepper.
 
 A node is shown by its ``label`` when it has one. Unlabeled nodes get short names in topological order
-(inputs first): the output is ``L`` (the loss) and the intermediate results ``t1, t2, ...``, so a graph, a
-trace table and an HTML frame all call the same node by the same name, and an equation reads
-``dL/dt2 += dL/dt3 * dt3/dt2``. Names never collide with a label already in the graph.
+(inputs first): the output is ``L`` (the loss), the leaves (inputs, parameters) ``x1, x2, ...`` and the
+intermediate results ``t1, t2, ...``, so a graph, a trace table and an HTML frame all call the same node by
+the same name, and an equation reads ``dL/dt2 += dL/dt3 · ∂t3/∂t2``. Names never collide with a label
+already in the graph.
 
 This module imports NumPy only (no graphviz, no matplotlib).
 """
@@ -28,18 +29,18 @@ def graph_order(root: Node) -> list[Node]:
 def node_names(order: Sequence[Node]) -> dict[int, str]:
     """id(node) -> display name for the nodes of one graph (``order`` topological, root last).
 
-    Labeled nodes keep their label; the unlabeled root is ``L``; other unlabeled nodes are ``t1, t2, ...``
-    numbered in ``order``. Auto names skip any name a label already uses.
+    Labeled nodes keep their label; the unlabeled root is ``L``; other unlabeled leaves are ``x1, x2, ...``
+    (tensor constants ``const1, ...``) and unlabeled results ``t1, t2, ...``, each numbered in ``order``.
+    Auto names skip any name a label already uses.
     """
     taken = {getattr(n, "label", "") for n in order} - {""}
     names: dict[int, str] = {}
-    counter = 0
+    counters: dict[str, int] = {}
 
     def fresh(base: str) -> str:
-        nonlocal counter
         while True:
-            counter += 1
-            candidate = f"{base}{counter}"
+            counters[base] = counters.get(base, 0) + 1
+            candidate = f"{base}{counters[base]}"
             if candidate not in taken:
                 taken.add(candidate)
                 return candidate
@@ -53,6 +54,8 @@ def node_names(order: Sequence[Node]) -> dict[int, str]:
             taken.add(ROOT_NAME)
         elif not node._parents and getattr(node, "requires_grad", True) is False:
             names[id(node)] = fresh("const")  # a tensor constant (a number or array lifted into an op)
+        elif not node._parents:
+            names[id(node)] = fresh("x")
         else:
             names[id(node)] = fresh("t")
     return names
