@@ -64,6 +64,23 @@ def _fill(template: str, parents: Sequence[str], out: str, constants: Mapping[st
     return template.format(*parents, out=out, **constants)
 
 
+_NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_CONSTANT_SUM = re.compile(rf"(?<![\w\]])\(({_NUMBER}) ([-+]) ({_NUMBER})\)")
+_POWER_ONE = re.compile(r" \*\* 1(?![\d.eE])")
+
+
+def tidy(text: str) -> str:
+    """Work out what a formula's constants leave to work out, for reading: ``2 * t2 ** (2 - 1)`` becomes
+    ``2 * t2``. Only the sum or difference of two numbers in parentheses is computed, and ``** 1`` dropped;
+    the substituted form (evaluated by the tests) is never tidied."""
+
+    def add(match: re.Match[str]) -> str:
+        a, sign, b = float(match.group(1)), match.group(2), float(match.group(3))
+        return short_number(a + b if sign == "+" else a - b, VALUE_DIGITS)
+
+    return _POWER_ONE.sub("", _CONSTANT_SUM.sub(add, text))
+
+
 def _dedupe(parts: Sequence[str]) -> list[str]:
     """Drop each part equal to the one before it (``1 = 1 = 1`` is just ``1``)."""
     kept: list[str] = []
@@ -111,7 +128,7 @@ def _scalar_formula(
         short_number(node.data),
         {k: short_number(v, VALUE_DIGITS) for k, v in consts.items()},
     )
-    return Formula(symbolic, substituted, shown, value)
+    return Formula(tidy(symbolic), substituted, tidy(shown), value)
 
 
 def scalar_forward(node: Node, names: Mapping[int, str]) -> Formula:
