@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projects import p01_perceptron as p01
-from projects.datasets import linearly_separable
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.catalog import p01_perceptron as p01
+from projects.datasets.synthetic import linearly_separable
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from projects import cli
-from projects import p02_xor as p02
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.catalog import p02_xor as p02
+from projects.lab import cli
 
 
 def test_loss_gradient_with_respect_to_the_logit_is_p_minus_y_over_n() -> None:

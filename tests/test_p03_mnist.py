@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, Value, cross_entropy
-from projects import p03_mnist
-from projects.errors import UsageError
-from projects.idx import write_idx
-from projects.mnist_data import FASHION_MNIST, load_embedded
+from autograd.errors import UsageError
+from projects.catalog import p03_mnist
+from projects.datasets.idx import write_idx
+from projects.datasets.mnist import FASHION_MNIST, load_embedded
 
 FIGURES = ("curves.png", "confusion_matrix.png", "misclassified.png", "per_class_accuracy.png")
 
@@ -100,7 +100,7 @@ def test_scalar_engine_agrees_with_the_tensor_engine(tmp_path):
 def test_bad_options_are_usage_errors(tmp_path):
     for config in (
         p03_mnist.Config(engine="gpu"),
-        p03_mnist.Config(hidden="128,x"),
+        p03_mnist.Config(hidden=(128, 0)),
         p03_mnist.Config(augment="maybe"),
         p03_mnist.Config(epochs=0),
         p03_mnist.Config(lr=-1.0),

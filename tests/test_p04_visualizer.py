@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from autograd.errors import UsageError
 from autograd.nn import MLP
-from projects import p04_visualizer as p04
-from projects.datasets import two_moons
-from projects.errors import UsageError
+from projects.catalog import p04_visualizer as p04
+from projects.datasets.synthetic import two_moons
 from viz.training_plots import plot_network_diagram, plot_parameter_heatmaps
 
 

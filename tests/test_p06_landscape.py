@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, cross_entropy
+from autograd.errors import UsageError
 from autograd.nn import MLP
-from projects import landscape
-from projects import p06_landscape as p06
-from projects.errors import UsageError
+from projects.catalog import p06_landscape as p06
+from projects.catalog.p06_landscape import landscape
 
 FIGURES = (
     "linear_regression_surface.png",

@@ -8,10 +8,10 @@ import pathlib
 import numpy as np
 import pytest
 
+from autograd.errors import UsageError
 from autograd.nn import MLP
-from projects import p08_activations as p08
-from projects.datasets import two_moons
-from projects.errors import UsageError
+from projects.catalog import p08_activations as p08
+from projects.datasets.synthetic import two_moons
 
 FIGURES = (
     "activations.png",

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from autograd import Tensor
+from autograd.errors import UsageError
 from autograd.nn import Dropout
-from projects import p09_dropout as p09
-from projects.errors import UsageError
+from projects.catalog import p09_dropout as p09
 
 FIGURES = ("curves.png", "gap.png", "decision_regions.png", "inverted_scaling.png", "seed_bug.png")
 

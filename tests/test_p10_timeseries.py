@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from projects import p10_timeseries
-from projects.errors import UsageError
-from projects.forecasting import (
+from autograd.errors import UsageError
+from projects.catalog import p10_timeseries
+from projects.catalog.p10_timeseries.forecasting import (
     Standardizer,
     choose_transform,
     choose_windows,
@@ -24,7 +24,7 @@ from projects.forecasting import (
     seasonal_naive,
     window_forecaster,
 )
-from projects.timeseries_data import from_csv, infer_season
+from projects.datasets.timeseries import from_csv, infer_season
 
 AIRLINE = p10_timeseries.Config().series
 
@@ -191,7 +191,7 @@ def test_bad_options(tmp_path):
         p10_timeseries.Config(windows="diagonal"),
         p10_timeseries.Config(window=1),
         p10_timeseries.Config(test_size=0),
-        p10_timeseries.Config(hidden="a"),
+        p10_timeseries.Config(hidden=(0,)),
         p10_timeseries.Config(series="sine", transform="log"),
     ):
         with pytest.raises(UsageError):

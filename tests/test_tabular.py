@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projects import cli, p05_tabular
-from projects.csv_table import is_missing, parse_number, read_csv
-from projects.errors import UsageError
-from projects.tabular_data import Preprocessor, encode_target, infer_kinds, stratified_split
+from autograd.errors import UsageError
+from projects.catalog import p05_tabular
+from projects.datasets.csv_table import is_missing, parse_number, read_csv
+from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
+from projects.lab import cli
 
 
 def write(tmp_path, name: str, text: str):

@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
-from projects.io import write_text
+from autograd.files import write_text
 from viz.graph import choose_rankdir, dot_id
 from viz.trace import BackwardTracer, Frame, color_scale, draw_frame, render_frames, trace_frames
 

@@ -610,7 +610,7 @@ def render_frames(
     Needs Graphviz's ``dot`` (see :func:`viz.graph.render_bytes`; the DOT source of a frame is written to
     ``source_path`` when it is missing). Graphs too large to draw node by node are refused.
     """
-    from projects.errors import UsageError
+    from autograd.errors import UsageError
     from viz.graph import svg_text
 
     if frames is None:

@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value
-from projects.errors import UsageError
-from projects.io import write_json, write_text
+from autograd.errors import UsageError
+from autograd.files import write_json, write_text
+from projects.lab.config import RunConfig, option
 
 PARAMETERS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (2, 2), "b1": (1, 2), "W2": (2, 1), "b2": (1, 1)}
@@ -73,19 +74,12 @@ shows every equation with its numbers and a table where the three methods agree 
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the backprop simulator (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of NumPy's legacy generator that draws the weights; 0 gives the published numbers."""
-    quick: bool = False
-    """Accepted like every project's; the full run already takes about a second."""
-    x1: float = 0.5
-    """The first input."""
-    x2: float = 0.8
-    """The second input."""
-    y: float = 1.0
-    """The target output."""
+    x1: float = option(0.5, "The first input.")
+    x2: float = option(0.8, "The second input.")
+    y: float = option(1.0, "The target output.")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -422,9 +416,9 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m projects.p07_simulator [--out DIR] [--seed N] [--x1 X] [--x2 X] [--y Y]``."""
+    """``python -m projects.catalog.p07_simulator [--out DIR] [--seed N] [--x1 X] [--x2 X] [--y Y]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m projects.p07_simulator", description=__doc__.splitlines()[0]
+        prog="python -m projects.catalog.p07_simulator", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=Path("runs/07-simulator"), help="output folder")
     for field in dataclasses.fields(Config):

@@ -30,11 +30,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from autograd import Tensor, Value, no_grad
+from autograd.errors import UsageError
 from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import SGD
-from projects.datasets import xor
-from projects.errors import UsageError
-from projects.training import History, fit
+from projects.datasets.synthetic import xor
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
 from viz.plots import plot_curves, plot_decision_regions, plt, save_figure
 from viz.training_plots import plot_table_heatmap
 
@@ -45,31 +46,29 @@ TABLE_ACTIVATIONS = ("sigmoid", "tanh")
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the XOR project (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed from which every network's initial weights are drawn."""
-    quick: bool = False
-    """A small, fast version for the test suite (10 seeds, a 2 x 2 table with 5 seeds per cell)."""
-    hidden: int = 8
-    """Hidden units of the default network (2-hidden-1)."""
-    activation: str = "tanh"
-    """Hidden activation of the default network (sigmoid, tanh, relu, ...)."""
-    lr: float = 2.0
-    """Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy."""
-    epochs: int = 200
-    """Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."""
-    seeds: int = 100
-    """How many seeds the default network is trained from, for the success rate."""
-    table_seeds: int = 50
-    """Seeds per cell of the success-rate table (hidden width {2, 3, 4, 8} x {sigmoid, tanh})."""
-    checkpoint: pathlib.Path | None = None
-    """Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."""
-    resume: bool = False
-    """Continue the main run from the checkpoint (the runner's --resume)."""
-    progress: bool | None = None
-    """Progress bar for the main run (None: only on a terminal)."""
+    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).")
+    activation: str = option("tanh", "Hidden activation of the default network (sigmoid, tanh, relu, ...).")
+    lr: float = option(2.0, "Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy.")
+    epochs: int = option(
+        200, "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."
+    )
+    seeds: int = option(
+        100, "How many seeds the default network is trained from, for the success rate.", quick=10
+    )
+    table_seeds: int = option(
+        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5
+    )
+    table_widths: tuple[int, ...] = option(
+        TABLE_WIDTHS, "Hidden widths compared in the success-rate table.", quick=(2, 8)
+    )
+    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=80)
+    checkpoint: pathlib.Path | None = option(
+        None, "Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."
+    )
+    resume: bool = option(False, "Continue the main run from the checkpoint (the runner's --resume).")
 
 
 EXPLANATION = """\
@@ -341,10 +340,8 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     """Train the main network (checkpointed), measure success rates, draw the figures."""
     validate(config)
     out_dir = pathlib.Path(out_dir)
-    n_seeds = min(config.seeds, 10) if config.quick else config.seeds
-    n_table = min(config.table_seeds, 5) if config.quick else config.table_seeds
-    widths = (2, 8) if config.quick else TABLE_WIDTHS
-    main_seed, rate_seeds, table_seeds = draw_seeds(config.seed, n_seeds, n_table)
+    widths = config.table_widths
+    main_seed, rate_seeds, table_seeds = draw_seeds(config.seed, config.seeds, config.table_seeds)
 
     main = train_xor(
         config.hidden,
@@ -379,7 +376,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         y,
         out_dir / "decision_regions.png",
         f"2-{config.hidden}-1 {config.activation}: outputs " + ", ".join(f"{p:.2f}" for p in main.outputs),
-        steps=80 if config.quick else 200,
+        steps=config.resolution,
     )
     plot_curves(
         {"cross-entropy": main.history["train_loss"]},
@@ -394,7 +391,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         [f"{a}" for a in TABLE_ACTIVATIONS],
         [f"2-{w}-1" for w in widths],
         out_dir / "success_table.png",
-        f"share of {n_table} seeds solving XOR within {config.epochs} epochs",
+        f"share of {config.table_seeds} seeds solving XOR within {config.epochs} epochs",
         value_format="{:.0%}",
     )
     figures = ["decision_regions.png", "loss_curve.png", "gradient_graph.svg", "success_table.png"]
@@ -408,8 +405,8 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         "converged": main.converged,
         "final_loss": final_loss,
         "success_table": table,
-        "seeds": n_seeds,
-        "table_seeds": n_table,
+        "seeds": config.seeds,
+        "table_seeds": config.table_seeds,
         "outputs": main.outputs,
         "epochs": main.epochs_run,
         "stalled_outputs_2_2_1_sigmoid": failures[:5],

@@ -7,7 +7,7 @@ same two-moons points with the mean binary cross-entropy of p = sigmoid(z),
     L = mean_i [softplus(z_i) - y_i z_i],    dL/dz_i = (p_i - y_i) / N,
 
 built from ``Value.softplus`` on one side and the fused ``binary_cross_entropy_with_logits`` op on the
-other. Both run through the shared training loop (:func:`projects.training.fit`). Since both compute the
+other. Both run through the shared training loop (:func:`projects.lab.training.fit`). Since both compute the
 same float64 arithmetic (in a different order), their losses agree to about 1e-12, epoch after epoch,
 while the tensor engine is orders of magnitude faster: one NumPy call per layer instead of one Python
 object per multiplication.
@@ -29,12 +29,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from autograd import Tensor, Value, binary_cross_entropy_with_logits
+from autograd.errors import UsageError
+from autograd.files import write_json, write_text
 from autograd.nn import MLP, Module
 from autograd.optim import SGD
-from projects.datasets import two_moons
-from projects.errors import UsageError
-from projects.io import write_json, write_text
-from projects.training import History, fit
+from projects.datasets.synthetic import two_moons
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
 
 EXPLANATION = """\
 The same 2-h-h-1 tanh MLP, from the same initial weights, trained by full-batch SGD on the same two-moons
@@ -49,19 +50,19 @@ time each engine took and their ratio.
 
 
 @dataclass
-class CompareConfig:
+class CompareConfig(RunConfig):
     """Settings of the engine comparison."""
 
-    seed: int = 0
-    epochs: int = 100
-    hidden: int = 8
-    points: int = 100
-    noise: float = 0.15
-    lr: float = 0.5
+    seed: int = option(0, "")
+    epochs: int = option(100, "")
+    hidden: int = option(8, "")
+    points: int = option(100, "")
+    noise: float = option(0.15, "")
+    lr: float = option(0.5, "")
 
 
 # --------------------------------------------------------------------------------------------------------
-# Command-line wiring (see projects.cli)
+# Command-line wiring (see projects.lab.cli)
 # --------------------------------------------------------------------------------------------------------
 
 
@@ -171,7 +172,7 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
         config,
         out_dir / "compare.png",
     )
-    from projects.runner import versions  # the runner's record of versions, shared
+    from projects.lab.runner import versions  # the runner's record of versions, shared
 
     metrics: dict[str, Any] = {
         "max_loss_difference": float(differences.max()),
@@ -193,7 +194,7 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
     write_json(out_dir / "metrics.json", metrics)
     write_text(out_dir / "explanation.md", textwrap.dedent(EXPLANATION).strip() + "\n")
     if (out_dir.parent / "index.html").exists():  # the folder sits in a gallery: refresh it
-        from projects.report import write_index
+        from projects.lab.report import write_index
 
         write_index(out_dir.parent)
     return metrics

@@ -3,7 +3,7 @@
 ``backprop-lab run tabular --csv FILE --target COLUMN`` reads the file, infers which columns are numeric and
 which categorical, label-encodes the target, one-hot encodes the categorical features, imputes missing
 values and standardizes the numeric features with statistics of the training rows only (see
-:mod:`projects.tabular_data`), splits the rows in a stratified way and trains an MLP (Tensor engine) with
+:mod:`projects.datasets.tabular`), splits the rows in a stratified way and trains an MLP (Tensor engine) with
 the softmax cross-entropy loss L = -log p_y. It reports the test accuracy, each class's precision
 (of the rows predicted as c, the share that are c) and recall (of the rows that are c, the share predicted
 as c), and the confusion matrix; it saves the model (weights ``.npz`` and preprocessing JSON, no pickle) in
@@ -28,17 +28,19 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, cross_entropy, no_grad
-from autograd.nn import MLP, save_npz_atomic
+from autograd.errors import UsageError
+from autograd.files import atomic_open, write_npz, write_text
+from autograd.nn import MLP
 from autograd.optim import Adam
-from projects.csv_table import Table, read_csv, split_names
-from projects.errors import UsageError
-from projects.io import atomic_open, write_text
-from projects.tabular_data import Preprocessor, encode_target, infer_kinds, stratified_split
-from projects.training import fit
-from viz.data_plots import plot_class_bars
+from projects.datasets import EMBEDDED
+from projects.datasets.csv_table import Table, read_csv, split_names
+from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
+from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.training import fit
+from projects.plots.data import plot_class_bars
 from viz.plots import confusion_matrix, plot_confusion_matrix, plot_curves
 
-PENGUINS = Path(__file__).parent / "data" / "penguins.csv"
+PENGUINS = EMBEDDED / "penguins.csv"
 PENGUINS_TARGET = "species"
 WEIGHTS_FILE = "weights.npz"
 PREPROCESSING_FILE = "preprocessing.json"
@@ -46,35 +48,26 @@ MODEL_FILE = "model.json"
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of project 05 (each field is a flag: ``test_fraction`` is ``--test-fraction``)."""
 
-    seed: int = 0
-    """Seed of every random choice: the split, the initial weights, the batch order."""
-    quick: bool = False
-    """A fast version for the tests: at most 30 epochs (the data is used whole)."""
-    csv: str | None = None
-    """The CSV file (default: the Palmer penguins shipped in the package)."""
-    target: str | None = None
-    """The column to predict (default with the penguins: species)."""
-    categorical: str | None = None
-    """Comma-separated columns to treat as categorical even when their values are numbers (codes)."""
-    test_fraction: float = 0.25
-    """Share of each class held out for testing."""
-    hidden: str = "16"
-    """Hidden layer sizes, comma-separated ("" for a linear model)."""
-    epochs: int = 100
-    """Passes over the training rows."""
-    batch_size: int = 32
-    """Rows per AdamW step."""
-    lr: float = 5e-3
-    """AdamW's learning rate (weight decay 1e-4)."""
-    max_categories: int = 30
-    """Text columns with more distinct values than this are dropped (names, identifiers), and said."""
-    progress: bool | None = None
-    """Progress bar (None: only on a terminal; the runner's --no-progress sets False)."""
-    run_dir: Path | None = None
-    """Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir)."""
+    csv: str | None = option(None, "The CSV file (default: the Palmer penguins shipped in the package).")
+    target: str | None = option(None, "The column to predict (default with the penguins: species).")
+    categorical: str | None = option(
+        None, "Comma-separated columns to treat as categorical even when their values are numbers (codes)."
+    )
+    test_fraction: float = option(0.25, "Share of each class held out for testing.")
+    hidden: tuple[int, ...] = option((16,), 'Hidden layer sizes, comma-separated ("" for a linear model).')
+    epochs: int = option(100, "Passes over the training rows.", quick=30)
+    batch_size: int = option(32, "Rows per AdamW step.")
+    lr: float = option(5e-3, "AdamW's learning rate (weight decay 1e-4).")
+    max_categories: int = option(
+        30, "Text columns with more distinct values than this are dropped (names, identifiers), and said."
+    )
+    run_dir: Path | None = option(
+        None,
+        "Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir).",
+    )
 
 
 EXPLANATION = """\
@@ -104,20 +97,9 @@ new rows with `backprop-lab predict --model runs/05-tabular/model --csv NEW.csv`
 # ---- model files -------------------------------------------------------------------------------------------
 
 
-def parse_hidden(text: str) -> list[int]:
-    """``"32,16"`` -> [32, 16]; ``""`` -> [] (a linear model)."""
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--hidden {text!r}: expected comma-separated layer sizes such as 32,16") from None
-    if any(n < 1 for n in sizes):
-        raise UsageError(f"--hidden {text!r}: layer sizes must be positive")
-    return sizes
-
-
 def save_model(folder: Path, model: MLP, preprocessor: Preprocessor) -> Path:
     """Write ``weights.npz``, ``preprocessing.json`` and ``model.json`` (sizes, activation) in ``folder``."""
-    save_npz_atomic(folder / WEIGHTS_FILE, model.state_dict())
+    write_npz(folder / WEIGHTS_FILE, model.state_dict())
     write_text(folder / PREPROCESSING_FILE, preprocessor.dumps())
     write_text(folder / MODEL_FILE, json.dumps({"sizes": model.sizes, "activation": model.activation}) + "\n")
     return folder
@@ -180,7 +162,7 @@ def _check_config(config: Config) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(config, name)})")
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number (got {config.lr})")
-    parse_hidden(config.hidden)
+    check_layer_sizes(config.hidden, allow_empty=True)
 
 
 def run(config: Config, out_dir: Path) -> dict[str, Any]:
@@ -210,7 +192,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     X_test, test_report = preprocessor.transform(table, rows[test_pos])
     y_train, y_test = labels[train_pos], labels[test_pos]
 
-    sizes = [X_train.shape[1], *parse_hidden(config.hidden), len(classes)]
+    sizes = [X_train.shape[1], *config.hidden, len(classes)]
     model = MLP(sizes, activation="relu", engine="tensor", seed=int(rng.integers(2**31)))
     optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=1e-4, decoupled=True)
 
@@ -224,7 +206,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         optimizer,
         lambda net, xb, yb: cross_entropy(net(Tensor(xb)), yb),
         (X_train, y_train),
-        epochs=min(config.epochs, 30) if config.quick else config.epochs,
+        epochs=config.epochs,
         batch_size=config.batch_size,
         rng=rng,
         evaluate=evaluate,
