@@ -102,33 +102,30 @@ class Formula:
     def chain(self, digits: int = VALUE_DIGITS) -> str:
         """``2 * t2 = 2 * (-2.5) = -5``: the symbolic form, the numbers, the value (repeats left out)."""
         value = format_number(self.value, digits)
-        shown = None if self.shown.strip("()") == value else self.shown  # (-3) = -3 says nothing new
+        # a lone number (w1 = (-3) = -3, a1 = 0.9716 = 0.971601) says nothing the value does not
+        shown = None if re.fullmatch(r"\(?[-+.\deE]+\)?|nan|inf|-inf", self.shown) else self.shown
         return " = ".join(_dedupe([p for p in (self.symbolic, shown, value) if p is not None]))
 
 
 def _scalar_formula(
     template: str, node: Node, names: Mapping[int, str], value: float, consts: Mapping[str, float]
 ) -> Formula:
+    """The three forms of one template: the constants go in first and what they leave to compute is
+    worked out (:func:`tidy`) for the two forms meant for reading; the substituted form is filled exactly."""
     parents = node._parents
-    symbolic = _fill(
-        template,
-        [names[id(p)] for p in parents],
-        names[id(node)],
-        {k: short_number(v, VALUE_DIGITS) for k, v in consts.items()},
+    fields = [f"{{{i}}}" for i in range(len(parents))]
+    readable = tidy(
+        _fill(template, fields, "{out}", {k: short_number(v, VALUE_DIGITS) for k, v in consts.items()})
     )
+    symbolic = _fill(readable, [names[id(p)] for p in parents], names[id(node)], {})
+    shown = _fill(readable, [short_number(p.data) for p in parents], short_number(node.data), {})
     substituted = _fill(
         template,
         [exact_number(p.data) for p in parents],
         exact_number(node.data),
         {k: exact_number(v) for k, v in consts.items()},
     )
-    shown = _fill(
-        template,
-        [short_number(p.data) for p in parents],
-        short_number(node.data),
-        {k: short_number(v, VALUE_DIGITS) for k, v in consts.items()},
-    )
-    return Formula(tidy(symbolic), substituted, tidy(shown), value)
+    return Formula(symbolic, substituted, shown, value)
 
 
 def scalar_forward(node: Node, names: Mapping[int, str]) -> Formula:
