@@ -26,6 +26,7 @@ array in it is small, in numbers. This module imports NumPy only.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -107,6 +108,11 @@ class Formula:
         return " = ".join(_dedupe([p for p in (self.symbolic, shown, value) if p is not None]))
 
 
+def _constant_text(name: str, value: float) -> str:
+    """A formula's constant for reading: its number, except Euler's number, which reads ``e``."""
+    return "e" if name == "e" and value == math.e else short_number(value, VALUE_DIGITS)
+
+
 def _scalar_formula(
     template: str, node: Node, names: Mapping[int, str], value: float, consts: Mapping[str, float]
 ) -> Formula:
@@ -114,9 +120,7 @@ def _scalar_formula(
     worked out (:func:`tidy`) for the two forms meant for reading; the substituted form is filled exactly."""
     parents = node._parents
     fields = [f"{{{i}}}" for i in range(len(parents))]
-    readable = tidy(
-        _fill(template, fields, "{out}", {k: short_number(v, VALUE_DIGITS) for k, v in consts.items()})
-    )
+    readable = tidy(_fill(template, fields, "{out}", {k: _constant_text(k, v) for k, v in consts.items()}))
     symbolic = _fill(readable, [names[id(p)] for p in parents], names[id(node)], {})
     shown = _fill(readable, [short_number(p.data) for p in parents], short_number(node.data), {})
     substituted = _fill(

@@ -171,7 +171,7 @@ class FrameState:
 
 NO_GRADIENTS_NOTE = "no gradients yet: call backward()"
 FORWARD_FILL = "#ffffff"  # forward frames: a computed value (no gradient to colour it by yet)
-LABEL_WIDTH = 30  # characters per line of an edge label before it wraps at an " = "
+LABEL_WIDTH = 20  # characters per line of an edge label before it wraps at an " = "
 
 
 def _esc(text: str) -> str:

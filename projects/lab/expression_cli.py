@@ -104,12 +104,14 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
     order = graph_order(root)
     names = node_names(order)
     max_nodes = args.max_nodes or None
+    title = f"{names[id(root)]} = {args.expr}"
     rankdir = args.rankdir
     if rankdir == "auto":
         rankdir = choose_rankdir(
-            lambda rd: draw_graph(root, rd, max_nodes=max_nodes, names=names), output.with_suffix(".dot")
+            lambda rd: draw_graph(root, rd, max_nodes=max_nodes, names=names, title=title),
+            output.with_suffix(".dot"),
         )
-    graph = draw_graph(root, rankdir, max_nodes=max_nodes, names=names)
+    graph = draw_graph(root, rankdir, max_nodes=max_nodes, names=names, title=title)
     _write(lambda: save_graph(graph, output), output)
     position = {label: k for k, label in enumerate(inputs)}  # list gradients in the expression's order
     leaves = sorted((n for n in order if not n._parents), key=lambda n: position.get(n.label, len(position)))
