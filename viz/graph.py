@@ -318,7 +318,12 @@ def _box_style(
         fill, grad_text = (PENDING_FILL if pending else FORWARD_FILL), None
     elif pending:
         fill = PENDING_FILL
-        grad_text = "grad ..." if grad is None else f"grad so far {format_value(grad)}"
+        if grad is None:
+            grad_text = "grad ..."
+        elif isinstance(grad, (int, float)):
+            grad_text = f"grad so far {format_number(grad)}"
+        else:
+            grad_text = f"so far {gradient_summary(grad)}"
     elif gradients:
         fill, grad_text = scale.fill(magnitude(grad)), ""
     else:
@@ -361,19 +366,22 @@ def _draw_full(
         if not parents:
             continue
         op_id = f"{dot_id(k)}_op"
+        # red: the operation computing the node (forward) or passing its gradient back (backward; the
+        # seed's frame passes nothing yet), and its edges
+        active = current and frame is not None and (forward or len(frame.contributions) > 0)
         graph.node(
             op_id,
             f"<{_esc(node._op or '?')}>",
             shape="ellipse",
             style="filled",
             fillcolor=OP_FILL,
-            color=CURRENT_COLOR if current else "#8a7a50",
-            penwidth="2.5" if current else "1",
+            color=CURRENT_COLOR if active else "#8a7a50",
+            penwidth="2.5" if active else "1",
             fontsize="12",
             height="0.3",
             margin="0.05,0.02",
         )
-        graph.edge(op_id, dot_id(k), color=CURRENT_COLOR if current else EDGE_COLOR)
+        graph.edge(op_id, dot_id(k), color=CURRENT_COLOR if active else EDGE_COLOR)
         show_locals = edge_labels and is_scalar_node(node)
         locals_ = scalar_locals(node, names) if show_locals else None
         values = node._local_derivatives() if show_locals else None
@@ -387,14 +395,14 @@ def _draw_full(
                 if computed or local is not None:
                     lines += _wrap_equation(local_derivative_label(names[key], names[id(parent)], chain))
             edge_attrs: dict[str, str] = {}
-            if current and frame is not None:
+            if active and frame is not None:
                 edge_attrs.update(color=CURRENT_COLOR, fontcolor=CURRENT_COLOR, penwidth="2")
                 contribution = frame.contributions[i] if i < len(frame.contributions) else None
                 vjp = frame.vjps[i] if i < len(frame.vjps) else None
                 if vjp:
                     lines.append(vjp)
                 if contribution is not None and not forward:
-                    lines.append(f"+= {format_value(contribution)}")
+                    lines.append(f"+= {format_value(contribution, max_elements=4)}")
             if lines:
                 edge_attrs["label"] = "<" + "<br/>".join(_esc(line) for line in lines) + ">"
             graph.edge(dot_id(index[id(parent)]), op_id, **edge_attrs)

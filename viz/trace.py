@@ -39,6 +39,7 @@ import numpy as np
 
 from autograd.core import BackwardStep, Node
 from viz.formulas import (
+    SMALL_ARRAY,
     Formula,
     TensorFormula,
     local_factor,
@@ -235,7 +236,7 @@ def forward_equation(tracer: BackwardTracer, node: Node) -> str:
         return f"{name} = {rendered.chain(DIGITS)}"
     text = f"{name} = {rendered.symbolic}: {rendered.shapes_line()}"
     if rendered.numbers is not None:
-        text += f"; {rendered.numbers} = {format_value(node.data)}"
+        text += f"; {rendered.numbers} = {format_value(node.data, 4, SMALL_ARRAY)}"
     return text
 
 
@@ -248,7 +249,7 @@ def forward_headline(tracer: BackwardTracer, index: int) -> str:
 def seed_equation(tracer: BackwardTracer) -> str:
     """``dL/dL = 1``: the backward pass starts from the output's gradient with respect to itself."""
     root = tracer.root_name
-    return f"d{root}/d{root} = {format_value(tracer.seed, DIGITS)}"
+    return f"d{root}/d{root} = {format_value(tracer.seed, DIGITS, SMALL_ARRAY)}"
 
 
 def seed_headline(tracer: BackwardTracer) -> str:
@@ -263,7 +264,7 @@ def step_headline(tracer: BackwardTracer, step: TraceStep) -> str:
     why = "the seed" if step.node is tracer.root else f"complete: every node that uses {z} is done"
     return (
         f"Backward {step.index + 1}/{len(tracer.steps)} at {z} = {computed}: "
-        f"{_g(tracer, step.node)} = {format_value(step.upstream, DIGITS)} ({why})"
+        f"{_g(tracer, step.node)} = {format_value(step.upstream, DIGITS, SMALL_ARRAY)} ({why})"
     )
 
 
@@ -316,8 +317,10 @@ def step_equations(tracer: BackwardTracer, step: TraceStep) -> list[str]:
             result = format_value(contribution, DIGITS)
         else:
             product = _vjp_text(tracer, step, i, vjps[i] if i < len(vjps) else None)
-            result = format_value(contribution, 4)
-        so_far = format_value(step.running[i], DIGITS if step.local_derivatives is not None else 4)
+            result = format_value(contribution, 4, SMALL_ARRAY)
+        so_far = format_value(
+            step.running[i], DIGITS if step.local_derivatives is not None else 4, SMALL_ARRAY
+        )
         lines.append(f"{gp} += {product} = {result}   ({gp} so far: {so_far})")
     return lines
 
