@@ -297,3 +297,31 @@ def test_graph_without_dot_writes_the_source_and_exits_2(tmp_path: Path, capsys,
     err = capsys.readouterr().err
     assert "apt-get install graphviz" in err and str(tmp_path / "g.dot") in err
     assert (tmp_path / "g.dot").exists() and not out.exists()
+
+
+def test_a_trace_before_backward_says_there_are_no_gradients_and_steps_forward_only() -> None:
+    from viz.stepper import render_html
+    from viz.trace import NO_GRADIENTS, trace_frames
+
+    loss, _ = _expression()
+    tracer = BackwardTracer(loss)  # not passed to backward() yet
+    frames = trace_frames(tracer)
+    assert [f.phase for f in frames] == ["forward"] * 4
+    assert render_table(tracer).rstrip().endswith(f"Backward pass of L: {NO_GRADIENTS}")
+    assert trace_to_json(tracer)["seed"]["equation"] == NO_GRADIENTS
+    assert NO_GRADIENTS in render_html(tracer, ["<svg></svg>"] * 4)
+    loss.backward(observer=tracer)
+    assert [f.phase for f in trace_frames(tracer)] == ["forward"] * 4 + ["seed"] + ["backward"] * 4
+
+
+@needs_dot
+def test_the_layout_direction_is_chosen_to_fit_the_screen() -> None:
+    from viz.expr import build
+    from viz.graph import choose_rankdir, draw_graph
+
+    neuron = build("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"])
+    neuron.backward()
+    assert choose_rankdir(lambda rd: draw_graph(neuron, rd), Path("unused.dot")) == "LR"
+    chain = build("tanh(tanh(tanh(tanh(tanh(tanh(tanh(tanh(x * 2)))))))) * y", ["x=0.1", "y=2"])
+    chain.backward()
+    assert choose_rankdir(lambda rd: draw_graph(chain, rd), Path("unused.dot")) == "TB"

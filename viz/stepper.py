@@ -30,7 +30,15 @@ from typing import Any, Sequence
 
 from autograd.files import write_text
 from viz.graph import choose_rankdir, dot_id
-from viz.trace import BackwardTracer, Frame, color_scale, draw_frame, render_frames, trace_frames
+from viz.trace import (
+    NO_GRADIENTS,
+    BackwardTracer,
+    Frame,
+    color_scale,
+    draw_frame,
+    render_frames,
+    trace_frames,
+)
 
 DEFAULT_PREFIX = "stepper"
 
@@ -260,6 +268,7 @@ def _legend_html(tracer: BackwardTracer) -> str:
     from viz.graph import text_color
     from viz.naming import format_number
 
+    later = "no gradients yet (they come in the backward pass)" if tracer.seed is not None else NO_GRADIENTS
     scale = color_scale(tracer)
     swatches = "".join(
         f'<span class="bp-swatch" style="background:{c};color:{text_color(c)}">{format_number(m, 2)}</span>'
@@ -269,8 +278,8 @@ def _legend_html(tracer: BackwardTracer) -> str:
         f'<span class="bp-colours">colour = |grad|, log scale: {swatches} '
         '<span class="bp-swatch" style="background:#e8e8e8">0</span> · red: the node of this step and what '
         "it adds to each input · dashed: gradient not complete yet</span>"
-        '<span class="bp-no-gradients" hidden>forward pass: no gradients yet (they come in the backward '
-        "pass) · red: the node computed at this step · dashed: not computed yet</span>"
+        f'<span class="bp-no-gradients" hidden>forward pass: {later} · red: the node computed at this step · '
+        "dashed: not computed yet</span>"
     )
 
 

@@ -213,6 +213,7 @@ def trace_backward(root: Node, grad: Any = None) -> BackwardTracer:
 # --------------------------------------------------------------------------------------------------------
 
 DIGITS = 6  # significant digits of gradients in equations
+NO_GRADIENTS = "no gradients yet: call backward()"  # a trace (or a graph) before any backward pass
 
 
 def _g(tracer: BackwardTracer, node: Node) -> str:
@@ -382,6 +383,8 @@ def render_table(tracer: BackwardTracer, digits: int = DIGITS) -> str:
         if tracer.is_scalar
         else f"d{root}/dparent += the op's vector-Jacobian product of d{root}/dnode"
     )
+    if tracer.seed is None:
+        return "\n".join([*lines, "", f"Backward pass of {root}: {NO_GRADIENTS}"]) + "\n"
     lines += [
         "",
         f"Backward pass of {root}: {len(tracer.steps)} steps from the seed {seed_equation(tracer)}; {rule}",
@@ -486,7 +489,7 @@ def trace_to_json(tracer: BackwardTracer, max_elements: int = 10_000) -> dict[st
         "seed": {
             "name": root,
             "value": to_jsonable(tracer.seed, max_elements),
-            "equation": seed_equation(tracer),
+            "equation": seed_equation(tracer) if tracer.seed is not None else NO_GRADIENTS,
         },
         "steps": steps,
     }
@@ -564,10 +567,13 @@ def _backward_frame(tracer: BackwardTracer, step: TraceStep) -> Frame:
 
 def trace_frames(tracer: BackwardTracer, forward: bool = True) -> list[Frame]:
     """Every frame of the trace: the forward pass (one per computed node, when ``forward``), the seed,
-    then one per backward step."""
+    then one per backward step. Before any backward pass (a tracer not yet passed to ``backward``) there
+    is only the forward pass."""
     if tracer.root is None:
         return []
     frames = _forward_frames(tracer) if forward else []
+    if tracer.seed is None:
+        return frames
     return frames + [_seed_frame(tracer)] + [_backward_frame(tracer, s) for s in tracer.steps]
 
 
