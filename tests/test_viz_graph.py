@@ -26,7 +26,7 @@ from viz.graph import (
     save_graph,
     text_color,
 )
-from viz.naming import format_number, gradient_summary, node_names
+from viz.naming import format_number, gradient_summary, graph_order, node_names
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -66,7 +66,7 @@ def test_value_nodes_show_label_data_and_grad() -> None:
 
 def test_each_edge_into_an_op_carries_the_local_derivative() -> None:
     out, x, w, b = _neuron()
-    names = node_names(topological_sort(out))
+    names = node_names(graph_order(out))
     source = draw_graph(out, names=names).source
     product = out._parents[0]._parents[0]  # x * w
     p = names[id(product)]
@@ -103,7 +103,7 @@ def test_colour_grows_along_the_palette_with_grad_magnitude_and_zero_is_grey() -
     loss = a * 1000.0 + b * 1.0 + c * 0.001 + d * 0.0
     loss.backward()
     nodes = _node_statements(draw_graph(loss, legend=False).source)
-    order = topological_sort(loss)
+    order = graph_order(loss)  # the drawing's order: node n{k} is order[k]
     fills = {n.label: _fill(nodes[f"n{k}"]) for k, n in enumerate(order) if n.label}
     assert _luminance(fills["a"]) > _luminance(fills["b"]) > _luminance(fills["c"])  # viridis: dark -> bright
     assert fills["a"] == VIRIDIS[-1] and fills["c"] == VIRIDIS[0]

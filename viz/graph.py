@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import graphviz
 
-from autograd.core import Node, topological_sort
+from autograd.core import Node
 from autograd.errors import UsageError
 from autograd.files import write_bytes, write_text
 from viz.naming import (
@@ -45,6 +45,7 @@ from viz.naming import (
     format_value,
     formula,
     gradient_summary,
+    graph_order,
     is_scalar_node,
     magnitude,
     node_names,
@@ -274,7 +275,7 @@ def draw_graph(
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    order = topological_sort(root)
+    order = graph_order(root)
     names = dict(names) if names is not None else node_names(order)
     gradients = frame is not None and not frame.forward or frame is None and has_gradients(order)
     grads = {id(n): _node_grad(n, frame) if gradients else None for n in order}

@@ -16,14 +16,33 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from autograd.core import Node, topological_sort
+from autograd.core import Node
 
 ROOT_NAME = "L"
 
 
 def graph_order(root: Node) -> list[Node]:
-    """Every node reachable from ``root``, each after its parents (``root`` last)."""
-    return topological_sort(root)
+    """Every node reachable from ``root``, each after its parents (``root`` last), parents in the order
+    the expression reads: for ``x1*w1 + x2*w2`` the order is x1, w1, x1*w1, x2, w2, x2*w2, the sum.
+
+    The display order of graphs, names (``t1`` is the first result computed) and the forward pass. The
+    engine's own sort may visit parents in any order; this one is a depth-first search that takes them
+    first to last, with an explicit stack (no recursion limit).
+    """
+    order: list[Node] = []
+    visited = {root}
+    stack = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break  # descend first; this node's iterator resumes when we come back
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def node_names(order: Sequence[Node]) -> dict[int, str]:
