@@ -237,6 +237,10 @@ def _tensor_template(
     """Render a tensor template; ``g`` is (the name of dL/d(out), its array) for a VJP, None for forward."""
     parents = node._parents
     used: list[Any] = []
+    # an optional input the op was called without (conv's bias): its term is left out
+    template = re.sub(
+        r"\s*\+\s*\{(\d+)\}", lambda m: "" if int(m.group(1)) >= len(parents) else m.group(0), template
+    )
 
     def lookup(field: str) -> tuple[str, Any] | None:
         if field.isdigit() and int(field) < len(parents):
