@@ -18,7 +18,7 @@ $(VENV)/.run-stamp: setup.cfg pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
 	@bash .ci/system-deps.sh test
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,export]'
 	touch $@ $(VENV)/.run-stamp
 
 system-deps:
