@@ -1,5 +1,5 @@
-"""The README's first picture, viz/examples/neuron.svg (micrograd's lecture neuron), and its stepper and trace are
-what `make pictures` makes from the current code, and show the gradients learners know from the lecture."""
+"""The README's first picture, viz/examples/neuron.svg (micrograd's lecture neuron), and its stepper and
+trace are what `make pictures` makes from the current code, and show the gradients learners know."""
 
 from __future__ import annotations
 
