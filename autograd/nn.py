@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Sequence, Union
 import numpy as np
 
 from autograd.files import write_npz
+from autograd.functional import avg_pool2d, conv2d, max_pool2d
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -308,3 +309,96 @@ class MLP(Module):
 
     def linear_layers(self) -> list[Linear]:
         return [layer for layer in self.net.layers if isinstance(layer, Linear)]
+
+
+# ---- convolutional networks (Tensor engine only; PyTorch's layouts and default initialization) ------------
+
+
+def _pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, (int, np.integer)) else (int(value[0]), int(value[1]))
+
+
+class Conv2d(Module):
+    """z = conv2d(x, W) + b for x (N, in_channels, H, W): W (out_channels, in_channels/groups, kh, kw) and
+    b (out_channels,), PyTorch's layout, so that weights carry across with ``state_dict``.
+
+    PyTorch's default initialization: W and b uniform in +-1/sqrt(fan_in), fan_in = in/groups * kh * kw
+    (``kaiming_uniform_(a=sqrt(5))``). Gradients: see ``autograd.ops.Conv``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | str = 0,
+        dilation: int | Sequence[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: groups={groups} must divide in_channels={in_channels}"
+                f" and out_channels={out_channels}"
+            )
+        rng = rng if rng is not None else np.random.default_rng(0)
+        kernel = _pair(kernel_size)
+        fan_in = in_channels // groups * kernel[0] * kernel[1]
+        bound = 1 / np.sqrt(fan_in)
+        shape = (out_channels, in_channels // groups, *kernel)
+        self.weight = Tensor(rng.uniform(-bound, bound, size=shape), requires_grad=True, dtype=dtype)
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, size=out_channels), requires_grad=True, dtype=dtype)
+            if bias
+            else None
+        )
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class MaxPool2d(Module):
+    """The maximum over each kh x kw window (stride: the window size unless given)."""
+
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+    ) -> None:
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class AvgPool2d(Module):
+    """The mean over each kh x kw window (stride: the window size unless given)."""
+
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        count_include_pad: bool = True,
+    ) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim``..``end_dim`` into one: (N, C, H, W) to (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
