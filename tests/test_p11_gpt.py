@@ -18,6 +18,7 @@ from projects.catalog.p11_gpt.attention_trace import trace_head
 from projects.catalog.p11_gpt.data import Bigram, Vocabulary, pad_batch, read_documents, token_sequences
 from projects.catalog.p11_gpt.model_scalar import ScalarGPT
 from projects.catalog.p11_gpt.model_tensor import TensorGPT
+from projects.catalog.p11_gpt.train import AdamSettings, compare_engines
 from projects.lab import cli
 
 LETTERS = set(string.ascii_lowercase)
@@ -105,6 +106,25 @@ def test_scalar_and_tensor_models_agree_on_loss_and_every_gradient():
     for name in g_s:
         np.testing.assert_allclose(g_t[name], g_s[name], rtol=0, atol=1e-12, err_msg=name)
     assert np.abs(g_s["wte"][vocab.chars.index("n")]).sum() > 0  # a repeated letter got its gradient
+
+
+def test_training_leaves_the_initial_weights_alone():
+    """Both engines start from the same dict of weights; neither model's updates may write into it."""
+    names = ["anna", "bob"]
+    vocab, sizes, weights = small_setup(names)
+    before = {k: v.copy() for k, v in weights.items()}
+    sequences = token_sequences(names, vocab, sizes.block_size)
+    compare_engines(
+        ScalarGPT(weights, sizes),
+        TensorGPT(weights, sizes),
+        sequences,
+        vocab.bos,
+        adam=AdamSettings(),
+        schedule_steps=10,
+    )
+    for name in weights:
+        np.testing.assert_array_equal(weights[name], before[name])
+    assert TensorGPT(weights, sizes).params["wte"].dtype == np.float64
 
 
 def test_tensor_gradient_matches_finite_differences():

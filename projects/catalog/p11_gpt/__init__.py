@@ -109,7 +109,7 @@ class Config(RunConfig):
         None,
         "The name whose attention head is traced (default: the first held-out name of 4 or more letters).",
     )
-    trace_position: int = option(3, "The position traced (0 reads BOS, t reads the t-th character).")
+    trace_position: int = option(2, "The position traced (0 reads BOS, t reads the t-th character).")
     trace_head: int = option(0, "The head traced.")
 
 
@@ -271,7 +271,6 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
             scalar_step_s=round(comparison.scalar_step_s, 5),
             tensor_step_s=round(comparison.tensor_step_s, 6),
             step_ratio=round(comparison.scalar_step_s / max(comparison.tensor_step_s, 1e-12), 1),
-            step_ratio_cpu=round(comparison.cpu_ratio, 1),
             gradient_agreement=comparison.gradient_agreement,
             weight_agreement=comparison.weight_agreement,
             compare_steps=config.compare_steps,

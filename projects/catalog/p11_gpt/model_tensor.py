@@ -46,8 +46,9 @@ class TensorGPT:
 
     def __init__(self, weights: dict[str, np.ndarray], sizes: Sizes, dtype: Any = np.float64) -> None:
         self.sizes = sizes
-        self.params = {
-            name: Tensor(w, requires_grad=True, dtype=dtype, label=name) for name, w in weights.items()
+        self.params = {  # copies: the optimizer updates them in place
+            name: Tensor(np.array(w, dtype=dtype), requires_grad=True, dtype=dtype, label=name)
+            for name, w in weights.items()
         }
 
     def parameters(self) -> list[Tensor]:

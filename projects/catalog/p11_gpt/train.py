@@ -128,8 +128,6 @@ class Comparison:
     tensor_losses: list[float]
     scalar_seconds: list[float]  # wall-clock time of each step
     tensor_seconds: list[float]
-    scalar_cpu_seconds: list[float]  # CPU time of each step (this process): steadier on a busy machine
-    tensor_cpu_seconds: list[float]
     gradient_agreement: float  # max |dL/dw scalar - dL/dw tensor| at the first step
     weight_agreement: float  # max |w scalar - w tensor| after the last step
 
@@ -144,11 +142,6 @@ class Comparison:
     @property
     def tensor_step_s(self) -> float:
         return float(np.median(self.tensor_seconds))
-
-    @property
-    def cpu_ratio(self) -> float:
-        """Total CPU time of the scalar steps over the tensor steps'."""
-        return float(np.sum(self.scalar_cpu_seconds) / max(np.sum(self.tensor_cpu_seconds), 1e-12))
 
 
 def compare_engines(
@@ -168,19 +161,17 @@ def compare_engines(
     }
     losses: dict[str, list[float]] = {"scalar": [], "tensor": []}
     seconds: dict[str, list[float]] = {"scalar": [], "tensor": []}
-    cpu: dict[str, list[float]] = {"scalar": [], "tensor": []}
     gradient_agreement = math.nan
     for step, tokens in enumerate(documents):
         for engine, model in (("scalar", scalar), ("tensor", tensor)):
             optimizer = optimizers[engine]
-            start, start_cpu = time.perf_counter(), time.process_time()
+            start = time.perf_counter()
             optimizer.lr = linear_decay(adam.lr, step, schedule_steps)
             optimizer.zero_grad()
             loss = model.loss([tokens]) if engine == "scalar" else model.batch_loss([tokens], pad)
             loss.backward()
             optimizer.step()
             seconds[engine].append(time.perf_counter() - start)
-            cpu[engine].append(time.process_time() - start_cpu)
             losses[engine].append(float(np.asarray(loss.data)))
         if step == 0:  # the first step's gradients (they stay in .grad until the next zero_grad)
             g_s, g_t = scalar.gradients(), tensor.gradients()
@@ -192,8 +183,6 @@ def compare_engines(
         losses["tensor"],
         seconds["scalar"],
         seconds["tensor"],
-        cpu["scalar"],
-        cpu["tensor"],
         gradient_agreement,
         weight_agreement,
     )
