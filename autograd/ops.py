@@ -919,12 +919,12 @@ class QuickGELU(Op):
 
 
 class HardSwish(Op):
-    """z = x relu6(x + 3) / 6;   dz/dx = 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 for x > 3 (PyTorch's
+    """z = x relu6(x + 3) / 6;   dz/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3 (PyTorch's
     choice at the kinks)"""
 
     name = "hardswish"
     forward_formula = "{0} * relu6({0} + 3) / 6"
-    vjp_formulas = ("{g} * (0 if {0} < -3, {0}/3 + 1/2 if {0} <= 3, else 1)",)
+    vjp_formulas = ("{g} * (0 if {0} <= -3, {0}/3 + 1/2 if {0} < 3, else 1)",)
 
     @staticmethod
     def forward(ctx, x):
@@ -934,7 +934,7 @@ class HardSwish(Op):
     @staticmethod
     def backward(ctx, g):
         x = ctx.saved[0]
-        slope = np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1))
+        slope = np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))
         return (g * slope.astype(g.dtype, copy=False),)
 
 
@@ -1232,7 +1232,8 @@ class Var(Op):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
-        centered = x - np.mean(x, axis=axis, keepdims=True)
+        first = np.mean(x, axis=axis, keepdims=True)  # then corrected by the mean residual: exact for a
+        centered = x - (first + np.mean(x - first, axis=axis, keepdims=True))  # constant x (PyTorch: 0)
         squares = np.sum(centered * centered, axis=axis, keepdims=keepdims)
         dof = max(x.size // max(np.size(squares), 1) - correction, 0) if x.size else 0
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1249,7 +1250,8 @@ class Var(Op):
 
 
 class Std(Op):
-    """s = sqrt(var(x));   ds/dx_i = (x_i - m) / ((n - c) s)"""
+    """s = sqrt(var(x));   ds/dx_i = (x_i - m) / ((n - c) s), and 0 where s = 0 (PyTorch's choice: there
+    all x_i - m are 0 too)"""
 
     name = "std"
     forward_formula = "std({0})"
@@ -1265,7 +1267,8 @@ class Std(Op):
     def backward(ctx, g):
         centered, dof, axis, keepdims, out = ctx.saved
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_entry = _expand(g / (out * centered.dtype.type(dof)), centered.shape, axis, keepdims)
+            per_entry = g / (out * centered.dtype.type(dof))
+        per_entry = _expand(np.where(out == 0, 0, per_entry), centered.shape, axis, keepdims)
         return (per_entry * centered,)
 
 
@@ -1543,10 +1546,14 @@ class ScaledDotProductAttention(Op):
 # ---- binary cross-entropy on probabilities -----------------------------------------------------------------
 
 
+_BCE_EPSILON = float(np.float32(1e-12))  # PyTorch's floor of p (1 - p), a float32 constant
+
+
 class BinaryCrossEntropy(Op):
     """L = -mean(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log clamped at -100
     (PyTorch's rule: finite at p = 0 and 1);
-    dL/dp = (p - y) / max(p (1 - p), 1e-12) / n,   dL/dy = (log(1 - p) - log p) / n."""
+    dL/dp = (p - y) / max(p (1 - p), 1e-12) / n,   dL/dy = (log(1 - p) - log p) / n (unclamped, as PyTorch:
+    infinite at p = 0 and 1)."""
 
     name = "binary_cross_entropy"
     forward_formula = "bce({0}, {1})"
@@ -1570,39 +1577,54 @@ class BinaryCrossEntropy(Op):
         p, y, log_p, log_q = ctx.saved
         shape = np.broadcast_shapes(p.shape, y.shape)
         n = int(np.prod(shape))
-        gp = g * (p - y) / np.maximum(p * (1 - p), 1e-12) / n if ctx.needs_grad[0] else None
-        gy = np.broadcast_to(g * (log_q - log_p) / n, shape) if ctx.needs_grad[1] else None
+        gp = g * (p - y) / np.maximum(p * (1 - p), _BCE_EPSILON) / n if ctx.needs_grad[0] else None
+        gy = None
+        if ctx.needs_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy = np.broadcast_to(g * (np.log1p(-p) - np.log(p)) / n, shape)
         return gp, gy
 
 
-# ---- convolution and pooling (N spatial axes; vectorized: a strided window view and one matrix product) ----
+# ---- convolution and pooling (N spatial axes; vectorized: one strided copy per kernel tap, one matmul) ---
 #
-# An input x (N, C, *S) padded to xp, and a kernel of size K, stride s, dilation d give output positions
-# o with out_a = floor((S_a + 2 p_a - d_a (K_a - 1) - 1) / s_a) + 1 along each spatial axis a. The
-# "windows" (im2col) of xp are the strided view (N, C, *out, *K): windows[n, c, o, k] = xp[n, c, o s + k d].
-# Folding (col2im) is its adjoint: it adds each window entry back where it came from (one strided
-# addition per kernel tap, never a loop over pixels).
+# An input x (N, C, *S) padded to xp, with a kernel of size K, stride s and dilation d, has output positions
+# p with out_a = floor((S_a + 2 pad_a - d_a (K_a - 1) - 1) / s_a) + 1 along each spatial axis a. Kernel tap
+# k reads xp[n, c, p s + k d] for every output position p at once: one strided slice of xp. The columns
+# (im2col) stack those slices, X_col[c, k, n, p] = xp[n, c, p s + k d], so that a convolution is one matrix
+# product W (O, C K) @ X_col (C K, N P). Folding (col2im) is the adjoint: each tap's slice is added back
+# where it was read from. Python loops run over the kernel's taps only (25 for 5 x 5), never over pixels.
 
 
-def _windows(xp: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> Array:
-    """The view (N, C, *out, *kernel) of ``xp`` (N, C, *spatial): entry [n, c, o, k] = xp[n, c, o*s + k*d]."""
-    span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
-    view = np.lib.stride_tricks.sliding_window_view(xp, span, axis=tuple(range(2, xp.ndim)))
-    steps = tuple(slice(None, None, s) for s in stride) + tuple(slice(None, None, d) for d in dilation)
-    return view[(slice(None), slice(None), *steps)]
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """floor((size + 2 padding - dilation (kernel - 1) - 1) / stride) + 1"""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _fold(cols: Array, shape: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> Array:
-    """The adjoint of :func:`_windows`: a zero array of ``shape`` (N, C, *spatial) to which each entry of
-    ``cols`` (N, C, *out, *kernel) is added at the position it was read from (a loop over kernel taps)."""
-    dims = len(stride)
-    out_size, kernel = cols.shape[2 : 2 + dims], cols.shape[2 + dims :]
-    folded = np.zeros(shape, dtype=cols.dtype)
-    for tap in np.ndindex(*kernel):
+def _taps(
+    kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], out_size: tuple[int, ...]
+):
+    """For each kernel tap, in row-major order: (its number, the index of what it reads from xp)."""
+    for number, tap in enumerate(np.ndindex(*kernel)):
         region = tuple(
-            slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, out_size)
+            slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(tap, dilation, stride, out_size)
         )
-        folded[(slice(None), slice(None), *region)] += cols[(Ellipsis, *tap)]
+        yield number, (slice(None), slice(None), *region)
+
+
+def _im2col(xp: Array, kernel, stride, dilation, out_size) -> Array:
+    """X_col (C, prod(K), N, *out) with X_col[c, k, n, p] = xp[n, c, p s + k d]: one copy per tap."""
+    n, c = xp.shape[:2]
+    cols = np.empty((c, int(np.prod(kernel)), n, *out_size), dtype=xp.dtype)
+    for number, region in _taps(kernel, stride, dilation, out_size):
+        np.copyto(cols[:, number], xp[region].swapaxes(0, 1))
+    return cols
+
+
+def _col2im(cols: Array, shape: tuple[int, ...], kernel, stride, dilation) -> Array:
+    """The adjoint of :func:`_im2col`: zeros of ``shape`` (N, C, *spatial), each tap's slice added back."""
+    folded = np.zeros(shape, dtype=cols.dtype)
+    for number, region in _taps(kernel, stride, dilation, cols.shape[3:]):
+        folded[region] += cols[:, number].swapaxes(0, 1)
     return folded
 
 
@@ -1618,129 +1640,94 @@ def _crop_spatial(x: Array, padding: tuple[int, ...]) -> Array:
     return x[(slice(None), slice(None), *(slice(p, n - p) for p, n in zip(padding, x.shape[2:])))]
 
 
-def _to_columns(windows: Array, groups: int) -> Array:
-    """Windows (N, C, *out, *K) as the matrix batch (groups, N * prod(out), C/groups * prod(K)) (a copy)."""
-    n, c = windows.shape[:2]
-    dims = (windows.ndim - 2) // 2
-    grouped = windows.reshape(n, groups, c // groups, *windows.shape[2:])
-    order = (1, 0, *range(3, 3 + dims), 2, *range(3 + dims, 3 + 2 * dims))
-    rows = n * int(np.prod(windows.shape[2 : 2 + dims]))
-    return grouped.transpose(order).reshape(groups, rows, -1)
+def _channel_rows(x: Array, groups: int) -> Array:
+    """(N, C, *spatial) as (groups, C/groups, N * prod(spatial)): channels as matrix rows (a copy unless
+    the memory is already channel-major)."""
+    return x.swapaxes(0, 1).reshape(groups, x.shape[1] // groups, -1)
 
 
-def _from_columns(cols: Array, n: int, out_size: tuple[int, ...], kernel: tuple[int, ...]) -> Array:
-    """The inverse arrangement: (groups, N * prod(out), C/groups * prod(K)) to (N, C, *out, *K) (a view
-    where it can be)."""
-    groups = cols.shape[0]
-    dims = len(out_size)
-    grouped = cols.reshape(groups, n, *out_size, -1, *kernel)  # (G, N, *out, C/G, *K)
-    order = (1, 0, 2 + dims, *range(2, 2 + dims), *range(3 + dims, 3 + 2 * dims))
-    arranged = grouped.transpose(order)  # (N, G, C/G, *out, *K)
-    return arranged.reshape(n, -1, *out_size, *kernel)
-
-
-def _channels_first(rows: Array, n: int, out_size: tuple[int, ...]) -> Array:
-    """(groups, N * prod(out), O/groups) as (N, O, *out)."""
-    groups = rows.shape[0]
-    dims = len(out_size)
-    grouped = rows.reshape(groups, n, *out_size, -1)  # (G, N, *out, O/G)
-    order = (1, 0, 2 + dims, *range(2, 2 + dims))
-    return grouped.transpose(order).reshape(n, -1, *out_size)
-
-
-def _channels_last_rows(g: Array, groups: int) -> Array:
-    """(N, O, *out) as (groups, N * prod(out), O/groups): the inverse of :func:`_channels_first`."""
-    n, o = g.shape[:2]
-    dims = g.ndim - 2
-    grouped = g.reshape(n, groups, o // groups, *g.shape[2:])
-    order = (1, 0, *range(3, 3 + dims), 2)
-    return grouped.transpose(order).reshape(groups, -1, o // groups)
-
-
-def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """floor((size + 2 padding - dilation (kernel - 1) - 1) / stride) + 1"""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+def _batch_first(rows: Array, n: int, size: tuple[int, ...]) -> Array:
+    """(groups, C/groups, N * prod(size)) as (N, C, *size): a transposed view, no copy."""
+    return rows.reshape(-1, n, *size).swapaxes(0, 1)
 
 
 class Conv(Op):
-    """Cross-correlation (what deep learning calls convolution), over N spatial axes, in groups:
-    z[n, o, p] = b[o] + sum_{c in group(o), k} w[o, c, k] xp[n, c, p s + k d], computed as one matrix
-    product of the windows (im2col) X_col (rows: n, p; columns: c, k) with the kernel W (O, C/groups * K):
-    Z = X_col W^T.   dL/dW = G^T X_col,   dL/dX_col = G W (folded back onto x: col2im),   dL/db = sum G."""
+    """Cross-correlation (what deep learning calls convolution) over N spatial axes, in groups:
+    z[n, o, p] = b[o] + sum_{c in group(o), k} W[o, c, k] xp[n, c, p s + k d],  i.e.  Z = W X_col (one
+    matrix product per group; X_col: the im2col columns above).
+    dL/dW = G X_col^T,   dL/dX_col = W^T G (folded back onto x: col2im),   dL/db = G summed over n and p."""
 
     name = "conv"
     forward_formula = "conv({0}, {1}) + {2}"
-    vjp_formulas = ("fold({g} @ {1})", "{g}ᵀ @ windows({0})", "sum({g})")
+    vjp_formulas = ("col2im({1}ᵀ @ {g})", "{g} @ im2col({0})ᵀ", "sum({g})")
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
         n, kernel = x.shape[0], w.shape[2:]
-        xp = _pad_spatial(x, padding)
-        cols = _to_columns(_windows(xp, kernel, stride, dilation), groups)
         out_size = tuple(conv_output_size(*a) for a in zip(x.shape[2:], kernel, stride, padding, dilation))
+        xp = _pad_spatial(x, padding)
+        cols = _im2col(xp, kernel, stride, dilation, out_size).reshape(groups, -1, n * int(np.prod(out_size)))
         weights = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G * K)
-        rows = cols @ _swap(weights)  # (G, N * prod(out), O/G)
-        out = _channels_first(rows, n, out_size)
+        out = _batch_first(weights @ cols, n, out_size)  # (N, O, *out), channel-major in memory
         if b is not None:
             out += b.reshape(-1, *(1,) * len(out_size))
-        ctx.saved = (cols, weights, x.shape, xp.shape, w.shape, stride, padding, dilation, out_size)
+        ctx.saved = (cols, weights, x.shape, xp.shape, w.shape, stride, padding, dilation)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        cols, weights, x_shape, xp_shape, w_shape, stride, padding, dilation, out_size = ctx.saved
-        groups = weights.shape[0]
-        rows = _channels_last_rows(g, groups)  # (G, N * prod(out), O/G)
+        cols, weights, x_shape, xp_shape, w_shape, stride, padding, dilation = ctx.saved
+        rows = _channel_rows(g, weights.shape[0])  # (G, O/G, N * P)
         gx = gw = gb = None
         if ctx.needs_grad[0]:
-            dcols = _from_columns(rows @ weights, x_shape[0], out_size, w_shape[2:])
-            gx = _crop_spatial(_fold(dcols, xp_shape, stride, dilation), padding)
+            dcols = (_swap(weights) @ rows).reshape(x_shape[1], -1, x_shape[0], *g.shape[2:])
+            gx = _crop_spatial(_col2im(dcols, xp_shape, w_shape[2:], stride, dilation), padding)
         if ctx.needs_grad[1]:
-            gw = (_swap(rows) @ cols).reshape(w_shape)  # (G, O/G, C/G * K)
+            gw = (rows @ _swap(cols)).reshape(w_shape)
         if len(ctx.needs_grad) > 2 and ctx.needs_grad[2]:
-            gb = g.sum(axis=(0, *range(2, g.ndim)))
+            gb = rows.sum(axis=-1).reshape(-1)
         return gx, gw, gb
 
 
 class ConvTranspose(Op):
     """The transpose (adjoint in x) of :class:`Conv`, "fractionally strided convolution": each input entry
-    x[n, c, p] adds w[c, o, k] x[n, c, p] to z[n, o, p s + k d - padding]. Forward is Conv's backward in
-    x (a matrix product, then a fold) and its backward in x is Conv's forward: dL/dx = windows(G) W^T.
+    x[n, c, p] adds W[c, o, k] x[n, c, p] to z[n, o, p s + k d - padding]. Its forward pass is Conv's
+    backward pass in x (Z = col2im(W^T X)), and its backward pass in x is Conv's forward pass:
+    dL/dX = W im2col(G);   dL/dW = X im2col(G)^T;   dL/db = G summed.
     The weight has PyTorch's layout (C_in, C_out/groups, *K)."""
 
     name = "conv_transpose"
     forward_formula = "conv_transpose({0}, {1}) + {2}"
-    vjp_formulas = ("windows({g}) @ {1}ᵀ", "{0}ᵀ @ windows({g})", "sum({g})")
+    vjp_formulas = ("{1} @ im2col({g})", "{0} @ im2col({g})ᵀ", "sum({g})")
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
         n, in_size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
-        rows = _channels_last_rows(x, groups)  # (G, N * prod(in), C_in/G)
+        rows = _channel_rows(x, groups)  # (G, C_in/G, N * P_in)
         weights = w.reshape(groups, w.shape[0] // groups, -1)  # (G, C_in/G, C_out/G * K)
-        cols = _from_columns(rows @ weights, n, in_size, kernel)  # (N, C_out, *in, *K)
+        out_channels = w.shape[1] * groups
+        cols = (_swap(weights) @ rows).reshape(out_channels, -1, n, *in_size)
         full = tuple(
-            (i - 1) * s + d * (k - 1) + 1 + op
-            for i, s, d, k, op in zip(in_size, stride, dilation, kernel, output_padding)
+            (i - 1) * s + d * (k - 1) + 1 + extra
+            for i, s, d, k, extra in zip(in_size, stride, dilation, kernel, output_padding)
         )
-        out = _crop_spatial(_fold(cols, (n, cols.shape[1], *full), stride, dilation), padding)
+        out = _crop_spatial(_col2im(cols, (n, out_channels, *full), kernel, stride, dilation), padding)
         if b is not None:
             out = out + b.reshape(-1, *(1,) * len(in_size))
-        ctx.saved = (rows, weights, x.shape, w.shape, full, stride, padding, dilation)
+        ctx.saved = (rows, weights, x.shape, w.shape, stride, padding, dilation)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        rows, weights, x_shape, w_shape, full, stride, padding, dilation = ctx.saved
+        rows, weights, x_shape, w_shape, stride, padding, dilation = ctx.saved
         groups, kernel, in_size = weights.shape[0], w_shape[2:], x_shape[2:]
-        gp = _pad_spatial(g, padding)
-        windows = _windows(gp, kernel, stride, dilation)
-        windows = windows[(slice(None), slice(None), *(slice(0, i) for i in in_size))]
-        gcols = _to_columns(windows, groups)  # (G, N * prod(in), C_out/G * K)
+        cols = _im2col(_pad_spatial(g, padding), kernel, stride, dilation, in_size)
+        cols = cols.reshape(groups, -1, rows.shape[-1])  # (G, C_out/G * K, N * P_in)
         gx = gw = gb = None
         if ctx.needs_grad[0]:
-            gx = _channels_first(gcols @ _swap(weights), x_shape[0], in_size)
+            gx = _batch_first(weights @ cols, x_shape[0], in_size)
         if ctx.needs_grad[1]:
-            gw = (_swap(rows) @ gcols).reshape(w_shape)
+            gw = (rows @ _swap(cols)).reshape(w_shape)
         if len(ctx.needs_grad) > 2 and ctx.needs_grad[2]:
             gb = g.sum(axis=(0, *range(2, g.ndim)))
         return gx, gw, gb
@@ -1748,8 +1735,8 @@ class ConvTranspose(Op):
 
 class MaxPool(Op):
     """z[n, c, p] = max_k xp[n, c, p s + k d] (padding with -inf);   dL/dx: each output's gradient goes to
-    the one entry that was its maximum (the first one in the window on ties, as PyTorch), added up where
-    windows overlap."""
+    the one entry that was its maximum (the first tap on ties, as PyTorch; NaN counts as the maximum),
+    added up where windows overlap. A running maximum over the taps remembers which tap won."""
 
     name = "max_pool"
     forward_formula = "max_pool({0})"
@@ -1758,54 +1745,56 @@ class MaxPool(Op):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
         xp = _pad_spatial(x, padding, -np.inf)
-        windows = _windows(xp, kernel, stride, dilation)
-        dims = len(kernel)
-        flat = windows.reshape(*windows.shape[: 2 + dims], -1)  # (N, C, *out, prod(K)) (a copy)
-        best = np.argmax(flat, axis=-1)
-        out = np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-        # the flat index into xp of each window's maximum
-        taps = np.unravel_index(best, kernel)
-        index = np.arange(x.shape[0] * x.shape[1]).reshape(x.shape[0], x.shape[1], *(1,) * dims)
-        for a in range(dims):
-            position = np.arange(out.shape[2 + a]).reshape(-1, *(1,) * (dims - 1 - a)) * stride[a]
-            index = index * xp.shape[2 + a] + position + taps[a] * dilation[a]
-        overlap = any(s < (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
-        ctx.saved = (index, x.shape, xp.shape, padding, overlap)
+        out_size = tuple(
+            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)
+        )
+        out = winner = None
+        for number, region in _taps(kernel, stride, dilation, out_size):
+            candidate = xp[region]
+            if out is None:
+                out, winner = candidate.copy(), np.zeros(candidate.shape, dtype=np.uint16)
+                continue
+            better = (candidate > out) | (np.isnan(candidate) & ~np.isnan(out))
+            np.copyto(out, candidate, where=better)
+            winner[better] = number
+        ctx.saved = (winner, xp.shape, kernel, stride, padding, dilation)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        index, x_shape, xp_shape, padding, overlap = ctx.saved
-        if overlap:  # windows share entries: add up every contribution
-            flat = np.bincount(index.ravel(), weights=g.ravel(), minlength=int(np.prod(xp_shape)))
-            grad = flat.astype(g.dtype, copy=False).reshape(xp_shape)
-        else:  # each entry is in one window at most: a plain assignment
-            grad = np.zeros(int(np.prod(xp_shape)), dtype=g.dtype)
-            grad[index.ravel()] = g.ravel()
-            grad = grad.reshape(xp_shape)
+        winner, xp_shape, kernel, stride, padding, dilation = ctx.saved
+        grad = np.zeros(xp_shape, dtype=g.dtype)
+        for number, region in _taps(kernel, stride, dilation, g.shape[2:]):
+            grad[region] += np.where(winner == number, g, 0)
         return (_crop_spatial(grad, padding),)
 
 
 class AvgPool(Op):
     """z[n, c, p] = (1 / D_p) sum_k xp[n, c, p s + k d] (zero padding), D_p = prod(K), or the number of
-    entries inside the unpadded input when ``count_include_pad=False``;   dL/dx[..] = sum over the windows
-    holding it of g / D (a fold)"""
+    entries inside the unpadded input when ``count_include_pad=False``;   dL/dx[..] = the sum, over the
+    windows that hold it, of g / D"""
 
     name = "avg_pool"
     forward_formula = "avg_pool({0})"
-    vjp_formulas = ("fold({g} / D)",)
+    vjp_formulas = ("col2im({g} / D)",)
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation=None, count_include_pad=True):
         dilation = dilation or (1,) * len(kernel)
         xp = _pad_spatial(x, padding)
-        dims = len(kernel)
-        sums = _windows(xp, kernel, stride, dilation).sum(axis=tuple(range(-dims, 0)))
+        out_size = tuple(
+            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)
+        )
+        sums = np.zeros((*x.shape[:2], *out_size), dtype=x.dtype)
+        for _, region in _taps(kernel, stride, dilation, out_size):
+            sums += xp[region]
         if count_include_pad or not any(padding):
             divisor = np.asarray(float(np.prod(kernel)), dtype=x.dtype)
         else:
             inside = _pad_spatial(np.ones((1, 1, *x.shape[2:]), dtype=x.dtype), padding)
-            divisor = _windows(inside, kernel, stride, dilation).sum(axis=tuple(range(-dims, 0)))
+            divisor = np.zeros((1, 1, *out_size), dtype=x.dtype)
+            for _, region in _taps(kernel, stride, dilation, out_size):
+                divisor += inside[region]
         ctx.saved = (divisor, xp.shape, kernel, stride, padding, dilation)
         return sums / divisor
 
@@ -1813,5 +1802,7 @@ class AvgPool(Op):
     def backward(ctx, g):
         divisor, xp_shape, kernel, stride, padding, dilation = ctx.saved
         share = g / divisor
-        cols = np.broadcast_to(share[(Ellipsis, *(None,) * len(kernel))], (*share.shape, *kernel))
-        return (_crop_spatial(_fold(cols, xp_shape, stride, dilation), padding),)
+        grad = np.zeros(xp_shape, dtype=g.dtype)
+        for _, region in _taps(kernel, stride, dilation, g.shape[2:]):
+            grad[region] += share
+        return (_crop_spatial(grad, padding),)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import math
+import string
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
@@ -116,6 +117,8 @@ def formula(
     """Decorator declaring an op's formula beside its code: ``kind`` is the node's op kind, then the
     result's template and one local-derivative template per parent. ``when(node)`` restricts the formula
     to one branch (``relu``: "1" when x > 0); ``constants`` maps a template name to its value for a node."""
+    for template in (forward, *local):
+        _check_fields(template, constants)
     rule = _Rule(forward, tuple(local), when, constants)
 
     def declare(method: Any) -> Any:
@@ -145,7 +148,21 @@ def register_formula(
     Without one, such a node still traces (its numbers, not its formula)."""
     if op_name in _RULES or op_name in _BUILDERS:
         raise ValueError(f"{op_name!r} is a built-in op; choose another name for your op")
-    _USER_FORMULAS[op_name] = OpFormula(forward, tuple(local), dict(constants or {}))
+    constants = dict(constants or {})
+    for template in (forward, *local):
+        _check_fields(template, constants)
+    _USER_FORMULAS[op_name] = OpFormula(forward, tuple(local), constants)
+
+
+def _check_fields(template: str, constants: Mapping[str, Any]) -> None:
+    """Every field of ``template`` is a parent index, ``out`` or a constant's name (else ValueError)."""
+    try:
+        fields = [name for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise ValueError(f"malformed template {template!r}: {error}") from None
+    for name in fields:
+        if not (name.isdigit() or name == "out" or name in constants):
+            raise ValueError(f"template {template!r}: {{{name}}} is not a parent index, out or a constant")
 
 
 class _UserOp(str):
@@ -297,7 +314,7 @@ def _result(data: float, kind: str, a: Any, da: Any, b: Any = None, db: Any = No
 
 # constants of formulas, read from a node
 def _c(node: Value) -> float:
-    return node._b  # the number operand
+    return float(node._b)  # the number operand
 
 
 def _x(node: Value) -> float:

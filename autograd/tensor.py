@@ -468,8 +468,10 @@ class Tensor:
         axis, keepdims = _axis(_dim(axis, dim, "std")), _keep(keepdims, keepdim)
         return Tensor._apply(ops.Std, self, axis=axis, keepdims=keepdims, correction=correction)
 
-    def cumsum(self, axis: int = 0, *, dim: int | None = None) -> Tensor:
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running sums along ``axis`` (0 unless given)."""
         axis = _dim(axis, dim, "cumsum")
+        axis = 0 if axis is None else axis
         _check_axis("cumsum", self.shape, axis)
         return Tensor._apply(ops.CumSum, self, axis=axis)
 
@@ -560,9 +562,11 @@ class Tensor:
             raise ValueError(f"triu: shape {self.shape} needs at least 2 axes")
         return Tensor._apply(ops.Triangle, self, diagonal=diagonal, upper=True)
 
-    def gather(self, axis: int, index: ArrayLike, *, dim: int | None = None) -> Tensor:
+    def gather(self, axis: int | None = None, index: ArrayLike = None, *, dim: int | None = None) -> Tensor:
         """out[..i..] = self[..index[..i..]..] along ``axis`` (PyTorch's and tinygrad's gather)."""
         axis = _dim(axis, dim, "gather")
+        if axis is None or index is None:
+            raise ValueError("gather: needs an axis (dim) and an index")
         _check_axis("gather", self.shape, axis)
         index = np.asarray(index.data if isinstance(index, Tensor) else index)
         if not np.issubdtype(index.dtype, np.integer):

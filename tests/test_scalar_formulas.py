@@ -174,6 +174,10 @@ def test_a_user_op_can_register_its_formula() -> None:
     assert formula_of(fake) is None
     with pytest.raises(ValueError, match="built-in"):
         register_formula("tanh", "tanh({0})", ["1"])
+    with pytest.raises(ValueError, match="not a parent index, out or a constant"):
+        register_formula("typo_test", "{0} * {k}", ["{kk}"], {"k": 2.0})
+    with pytest.raises(ValueError, match="malformed"):
+        register_formula("typo_test", "{0", ["1"])
 
 
 # ---- the safe evaluator ----------------------------------------------------------------------------------

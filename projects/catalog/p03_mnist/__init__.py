@@ -31,6 +31,7 @@ from autograd.nn import MLP
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
 from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.engines import train_side_by_side
 from projects.lab.training import History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
@@ -317,43 +318,26 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     order_seed = int(rng.integers(2**31))
     scalar = MLP(sizes, activation="relu", engine="scalar", seed=init_seed)
     tensor = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
-    tensor.load_state_dict(scalar.state_dict())
-
-    step_losses: dict[str, list[float]] = {"scalar": [], "tensor": []}
 
     def scalar_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Value:
         losses = [scalar_cross_entropy(net(row.tolist()), int(y)) for row, y in zip(xb, yb)]
-        loss = Value.sum(losses) * (1.0 / len(losses))
-        step_losses["scalar"].append(loss.data)
-        return loss
+        return Value.sum(losses) * (1.0 / len(losses))
 
     def tensor_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Tensor:
-        loss = cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
-        step_losses["tensor"].append(loss.item())
-        return loss
+        return cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
 
-    seconds = {}
-    for name, model, loss_fn in (("scalar", scalar, scalar_loss), ("tensor", tensor, tensor_loss)):
-        optimizer = Adam(model.parameters(), lr=config.scalar_lr)
-        start = time.perf_counter()
-        fit(
-            model,
-            optimizer,
-            loss_fn,
-            (X, labels),
-            epochs=epochs,
-            batch_size=config.scalar_batch_size,
-            rng=np.random.default_rng(order_seed),  # the same batches for both engines
-            desc=f"{name} engine",
-            progress=config.progress,
-        )
-        seconds[name] = time.perf_counter() - start
-
-    s, t = np.array(step_losses["scalar"]), np.array(step_losses["tensor"])
-    loss_agreement = float(np.max(np.abs(s - t)))
-    weights_agreement = max(
-        float(np.max(np.abs(scalar.state_dict()[k] - tensor.state_dict()[k]))) for k in scalar.state_dict()
+    result = train_side_by_side(
+        scalar,
+        tensor,
+        (scalar_loss, tensor_loss),
+        (X, labels),
+        lambda parameters: Adam(parameters, lr=config.scalar_lr),
+        epochs=epochs,
+        batch_size=config.scalar_batch_size,
+        order_seed=order_seed,
+        progress=config.progress,
     )
+    s, t = result.scalar_losses, result.tensor_losses
     # the scalar-trained weights, evaluated on the test set by a Tensor copy (same numbers, much faster)
     evaluator = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
     evaluator.load_state_dict(scalar.state_dict())
@@ -371,11 +355,11 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     return {
         "test_accuracy": round(test_accuracy, 4),
         "epochs": epochs,
-        "seconds_per_epoch": round(seconds["scalar"] / epochs, 3),
-        "tensor_seconds_per_epoch": round(seconds["tensor"] / epochs, 4),
-        "time_ratio": round(seconds["scalar"] / max(seconds["tensor"], 1e-9), 1),
-        "loss_agreement": loss_agreement,
-        "weights_agreement": weights_agreement,
+        "seconds_per_epoch": round(result.scalar_seconds / epochs, 3),
+        "tensor_seconds_per_epoch": round(result.tensor_seconds / epochs, 4),
+        "time_ratio": round(result.time_ratio, 1),
+        "loss_agreement": result.loss_agreement,
+        "weights_agreement": result.weights_agreement,
         "steps": len(s),
         "architecture": "-".join(map(str, sizes)),
         "n_train": n,
