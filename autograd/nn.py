@@ -9,11 +9,11 @@ one engine to the other and the two can be compared weight for weight.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
 
+from autograd.files import write_npz
 from autograd.functional import avg_pool2d, conv2d, max_pool2d
 from autograd.scalar import Value
 from autograd.tensor import Tensor
@@ -182,28 +182,12 @@ class Module:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state_dict to ``path`` (.npz) atomically: a temporary file, then a rename."""
-        save_npz_atomic(path, self.state_dict())
+        write_npz(path, self.state_dict())
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save` (``allow_pickle=False``: arrays only, never code)."""
         with np.load(path, allow_pickle=False) as data:
             self.load_state_dict({k: data[k] for k in data.files})
-
-
-def save_npz_atomic(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """np.savez to a temporary file in the same folder, then rename it over ``path``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class Linear(Module):

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import emit, median, timed_both  # noqa: E402
 
-from projects.datasets import two_moons  # noqa: E402
+from projects.datasets.synthetic import two_moons  # noqa: E402
 
 SIZES = [2, 16, 16, 1]
 

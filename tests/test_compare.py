@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from autograd.nn import MLP
-from projects import cli
-from projects.compare import CompareConfig, compare, scalar_loss, tensor_loss
-from projects.datasets import two_moons
+from projects.catalog.compare import CompareConfig, compare, scalar_loss, tensor_loss
+from projects.datasets.synthetic import two_moons
+from projects.lab import cli
 
 
 def test_the_two_losses_are_the_same_function() -> None:

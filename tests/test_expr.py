@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value
-from projects.errors import UsageError
+from autograd.errors import UsageError
 from viz.expr import FUNCTIONS, build, evaluate, parse_assignments, parse_expression
 
 # ---- a random expression as a tree, rendered to text and evaluated independently by torch ----

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projects.errors import UsageError
-from projects.idx import IdxError, idx_bytes, parse_idx, read_idx, write_idx
-from projects.mnist_data import EMBEDDED_DIR
+from autograd.errors import UsageError
+from projects.datasets.idx import IdxError, idx_bytes, parse_idx, read_idx, write_idx
+from projects.datasets.mnist import EMBEDDED_DIR
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 

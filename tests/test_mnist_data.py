@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projects import mnist_data
-from projects.errors import UsageError
-from projects.idx import IdxError, write_idx
-from projects.mnist_data import (
+from autograd.errors import UsageError
+from projects.datasets import mnist as mnist_data
+from projects.datasets.idx import IdxError, write_idx
+from projects.datasets.mnist import (
     ROLES,
     DatasetSpec,
     DownloadError,

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projects import p07_simulator as p07
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.catalog import p07_simulator as p07
 
-# The example's published output (issue 3), pinned here independently of the module's own copy.
+# The example's published output, pinned here independently of the module's own copy.
 A2 = 0.67013076
 LOSS = 0.05440686
 DW2 = [[-0.07084855], [-0.05353001]]
@@ -131,7 +131,7 @@ def test_run_without_dot_still_writes_tables_and_trace(tmp_path: Path, monkeypat
 
 def test_module_entry_point(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "projects.p07_simulator", "--out", str(tmp_path), "--seed", "0"],
+        [sys.executable, "-m", "projects.catalog.p07_simulator", "--out", str(tmp_path), "--seed", "0"],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],

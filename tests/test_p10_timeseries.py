@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from projects import p10_timeseries
-from projects.errors import UsageError
-from projects.forecasting import (
+from autograd.errors import UsageError
+from projects.catalog import p10_timeseries
+from projects.catalog.p10_timeseries.forecasting import (
     Standardizer,
     choose_transform,
     choose_windows,
@@ -24,7 +24,7 @@ from projects.forecasting import (
     seasonal_naive,
     window_forecaster,
 )
-from projects.timeseries_data import from_csv, infer_season
+from projects.datasets.timeseries import from_csv, infer_season
 
 AIRLINE = p10_timeseries.Config().series
 
@@ -91,7 +91,7 @@ def test_season_from_dates():
 
 
 def test_airline_mlp_beats_seasonal_naive(tmp_path):
-    """The issue's criterion: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
+    """The bar: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
     metrics = p10_timeseries.run(p10_timeseries.Config(progress=False), tmp_path)
     assert AIRLINE == "airline" and metrics["test_period"] == "1959-01..1960-12"
     assert metrics["train_period"] == "1949-01..1958-12" and metrics["season"] == 12
@@ -191,7 +191,7 @@ def test_bad_options(tmp_path):
         p10_timeseries.Config(windows="diagonal"),
         p10_timeseries.Config(window=1),
         p10_timeseries.Config(test_size=0),
-        p10_timeseries.Config(hidden="a"),
+        p10_timeseries.Config(hidden=(0,)),
         p10_timeseries.Config(series="sine", transform="log"),
     ):
         with pytest.raises(UsageError):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from projects import runner
-from projects.compare import CompareConfig, compare
-from projects.registry import find
-from projects.report import format_value, markdown_to_html, render_index, write_index
+from projects.catalog.compare import CompareConfig, compare
+from projects.lab import runner
+from projects.lab.registry import find
+from projects.lab.report import format_value, markdown_to_html, render_index, write_index
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from projects import cli
+from projects.lab import cli
 
 # timings vary; the config holds the output paths, which differ between the runs
 IGNORED = ("config", "wall_time_s", "seconds_per_epoch", "time_ratio", "scalar_seconds", "tensor_seconds")

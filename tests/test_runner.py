@@ -13,10 +13,10 @@ from typing import Literal, Optional
 
 import pytest
 
-from projects import cli, runner
-from projects.errors import UsageError
-from projects.registry import PROJECTS, ProjectInfo
-from projects.runner import RunSettings, convert_option, split_options
+from autograd.errors import UsageError
+from projects.lab import cli, runner
+from projects.lab.registry import PROJECTS, ProjectInfo
+from projects.lab.runner import RunSettings, convert_option, split_options
 
 # ---- parsing options -------------------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ def test_rerun_replaces_the_folder_as_a_whole(fake_project: ProjectInfo, tmp_pat
 
 
 def test_a_missing_module_fails_only_when_asked_for(tmp_path: Path) -> None:
-    missing = ProjectInfo("97", "missing", "projects.p97_does_not_exist", "Missing")
+    missing = ProjectInfo("97", "missing", "projects.catalog.p97_does_not_exist", "Missing")
     with pytest.raises(UsageError, match="97-missing is not available"):
         runner.run_one(missing, RunSettings(out=tmp_path))
 
@@ -244,7 +244,7 @@ def test_run_all_goes_on_past_failures_and_exits_1(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    missing = ProjectInfo("97", "missing", "projects.p97_does_not_exist", "Missing")
+    missing = ProjectInfo("97", "missing", "projects.catalog.p97_does_not_exist", "Missing")
     monkeypatch.setattr(runner, "PROJECTS", (missing, fake_project))
     out = tmp_path / "runs"
     assert runner.run_all(RunSettings(out=out, quick=True)) == 1

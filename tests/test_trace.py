@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, Value, topological_sort
-from projects.cli import main as cli_main
+from projects.lab.cli import main as cli_main
 from viz.naming import format_value
 from viz.trace import (
     BackwardTracer,

@@ -1,5 +1,5 @@
-"""The shared training loop (projects.training.fit): NaN guard, early stopping, goal stop, checkpoints that
-resume into exactly the uninterrupted result, and checkpoints written atomically."""
+"""The shared training loop (projects.lab.training.fit): NaN guard, early stopping, goal stop,
+checkpoints that resume into exactly the uninterrupted result, and checkpoints written atomically."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 
 import autograd.nn
 from autograd import Tensor, binary_cross_entropy_with_logits
+from autograd.errors import TrainingError, UsageError
 from autograd.nn import MLP, Module
 from autograd.optim import SGD, Adam
-from projects.datasets import two_moons
-from projects.errors import TrainingError, UsageError
-from projects.training import History, fit
+from projects.datasets.synthetic import two_moons
+from projects.lab.training import History, fit
 
 
 def moons(n: int = 48) -> tuple[np.ndarray, np.ndarray]:

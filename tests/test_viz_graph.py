@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, Value, topological_sort
+from autograd.errors import UsageError
 from autograd.nn import MLP
-from projects.errors import UsageError
 from viz.graph import (
     NO_GRAD_FILL,
     VIRIDIS,

@@ -12,7 +12,7 @@ Evaluation builds ``autograd.Value`` nodes: each input name becomes one leaf Val
 (so ``x * x`` uses the same leaf twice and a trace reads ``dL/dx``); numbers stay numbers, so ``x * 2`` is one
 node with the op ``* 2``. Everything that can go wrong with user input (a syntax error, an unknown name or
 function, a division by zero, the log of a non-positive number, a missing or malformed ``--set`` value)
-raises :class:`projects.errors.UsageError` with one line naming the problem.
+raises :class:`autograd.errors.UsageError` with one line naming the problem.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, Union
 
+from autograd.errors import UsageError
 from autograd.scalar import Value
-from projects.errors import UsageError
 
 Operand = Union[Value, float]
 

@@ -38,8 +38,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import graphviz
 
 from autograd.core import Node, topological_sort
-from projects.errors import UsageError
-from projects.io import write_bytes, write_text
+from autograd.errors import UsageError
+from autograd.files import write_bytes, write_text
 from viz.naming import (
     format_number,
     format_value,

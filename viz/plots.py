@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from projects.io import atomic_open  # noqa: E402
+from autograd.files import atomic_open  # noqa: E402
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:

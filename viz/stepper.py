@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from projects.io import write_text
+from autograd.files import write_text
 from viz.graph import dot_id
 from viz.trace import BackwardTracer, render_frames, step_equations, step_headline
 

@@ -333,7 +333,7 @@ def render_frames(
     Needs Graphviz's ``dot`` (see :func:`viz.graph.render_bytes`; the DOT source of the first frame is
     written to ``source_path`` when it is missing). Graphs too large to draw node by node are refused.
     """
-    from projects.errors import UsageError
+    from autograd.errors import UsageError
     from viz.graph import ColorScale, FrameState, draw_graph, svg_text
     from viz.naming import magnitude
 

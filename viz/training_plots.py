@@ -16,7 +16,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 
-from projects.io import atomic_path
+from autograd.files import atomic_path
 from viz.plots import decision_grid, plt, save_figure
 
 

@@ -5,8 +5,8 @@ Each subcommand lives in the module that owns its work; this file only wires the
 ``main(name, args) -> int`` to run. Modules are imported only when their subcommand runs, so ``--help``
 stays fast and ``backprop-lab graph`` never loads matplotlib.
 
-Errors the user can fix (:class:`~projects.errors.UsageError`) and failed training
-(:class:`~projects.errors.TrainingError`) print one line ``backprop-lab: error: ...`` and exit non-zero.
+Errors the user can fix (:class:`~autograd.errors.UsageError`) and failed training
+(:class:`~autograd.errors.TrainingError`) print one line ``backprop-lab: error: ...`` and exit non-zero.
 """
 
 from __future__ import annotations
@@ -19,16 +19,22 @@ from typing import Sequence
 import numpy as np
 
 import autograd
-from projects.errors import TrainingError, UsageError
+from autograd.errors import TrainingError, UsageError
 
 # subcommand -> (module that implements it, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "list": ("projects.runner", "list the projects"),
-    "run": ("projects.runner", "run a project (or all) and write its figures and metrics"),
-    "compare": ("projects.compare", "train the same MLP on the scalar and the tensor engine and compare"),
-    "predict": ("projects.p05_tabular", "label new CSV rows with a model saved by the tabular project"),
-    "graph": ("viz.cli", "draw the computation graph of an expression to SVG"),
-    "trace": ("viz.cli", "step through the backward pass of an expression"),
+    "list": ("projects.lab.runner", "list the projects"),
+    "run": ("projects.lab.runner", "run a project (or all) and write its figures and metrics"),
+    "compare": (
+        "projects.catalog.compare",
+        "train the same MLP on the scalar and the tensor engine and compare",
+    ),
+    "predict": (
+        "projects.catalog.p05_tabular",
+        "label new CSV rows with a model saved by the tabular project",
+    ),
+    "graph": ("projects.lab.expression_cli", "draw the computation graph of an expression to SVG"),
+    "trace": ("projects.lab.expression_cli", "step through the backward pass of an expression"),
 }
 
 

@@ -20,43 +20,33 @@ from typing import Any, Callable
 import numpy as np
 
 from autograd import Tensor, binary_cross_entropy_with_logits, no_grad
+from autograd.errors import check_options
 from autograd.nn import MLP, Module
 from autograd.optim import Adam
-from projects.datasets import two_moons, xor
-from projects.errors import check_options
-from projects.training import History, fit
+from projects.datasets.synthetic import two_moons, xor
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
 from viz.plots import plt, save_figure
 from viz.training_plots import plot_network_diagram, plot_parameter_heatmaps, save_decision_animation
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the training visualizer (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of the moons, the initial weights and the batch order."""
-    quick: bool = False
-    """A small, fast version for the test suite (fewer epochs, frames and grid points)."""
-    xor_hidden: int = 4
-    """Hidden units of the XOR network (2-h-1)."""
-    xor_epochs: int = 150
-    """Epochs on XOR (one step each: the batch is all four points)."""
-    moons: int = 200
-    """Points in the two-moons set."""
-    noise: float = 0.15
-    """Standard deviation of the noise added to the moons."""
-    moons_hidden: int = 8
-    """Width of each of the two hidden layers of the moons network (2-h-h-1)."""
-    moons_epochs: int = 80
-    """Epochs on the moons (mini-batches of 32)."""
-    activation: str = "tanh"
-    """Hidden activation of both networks."""
-    xor_lr: float = 0.05
-    """Adam's learning rate on XOR."""
-    moons_lr: float = 0.01
-    """Adam's learning rate on the moons (higher makes the late loss curve spiky)."""
-    frames: int = 30
-    """Frames of each decision-boundary animation."""
+    xor_hidden: int = option(4, "Hidden units of the XOR network (2-h-1).")
+    xor_epochs: int = option(150, "Epochs on XOR (one step each: the batch is all four points).", quick=40)
+    moons: int = option(200, "Points in the two-moons set.", quick=80)
+    noise: float = option(0.15, "Standard deviation of the noise added to the moons.")
+    moons_hidden: int = option(8, "Width of each of the two hidden layers of the moons network (2-h-h-1).")
+    moons_epochs: int = option(80, "Epochs on the moons (mini-batches of 32).", quick=15)
+    activation: str = option("tanh", "Hidden activation of both networks.")
+    xor_lr: float = option(0.05, "Adam's learning rate on XOR.")
+    moons_lr: float = option(
+        0.01, "Adam's learning rate on the moons (higher makes the late loss curve spiky)."
+    )
+    frames: int = option(30, "Frames of each decision-boundary animation.", quick=6)
+    resolution: int = option(70, "Grid points per axis of the decision-boundary pictures.", quick=30)
 
 
 EXPLANATION = """\
@@ -277,14 +267,10 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     out_dir = pathlib.Path(out_dir)
     rng = np.random.default_rng(config.seed)
     xor_rng, moons_data_rng, moons_rng = rng.spawn(3)
-    quick = config.quick
-    frames = min(config.frames, 6) if quick else config.frames
-    steps = 30 if quick else 70
+    frames, steps = config.frames, config.resolution
 
     X_xor, y_xor = xor()
-    X_moons, y_moons = two_moons(
-        min(config.moons, 80) if quick else config.moons, config.noise, moons_data_rng
-    )
+    X_moons, y_moons = two_moons(config.moons, config.noise, moons_data_rng)
     tasks = [
         Task("xor", X_xor, y_xor, [2, config.xor_hidden, 1], config.xor_epochs, 4, config.xor_lr, xor_rng),
         Task(
@@ -301,7 +287,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     metrics: dict[str, Any] = {"xor_accuracy": None, "moons_accuracy": None}  # the headline first
     figures: list[str] = []
     for task in tasks:
-        epochs = min(task.epochs, 40 if task.name == "xor" else 15) if quick else task.epochs
+        epochs = task.epochs
         _, recording, _ = train_recorded(
             task.name,
             task.sizes,

@@ -23,12 +23,13 @@ from typing import Any, Callable
 import numpy as np
 
 from autograd import Tensor, Value, cross_entropy, no_grad
+from autograd.errors import check_options
 from autograd.nn import MLP, Activation, Module, activation
 from autograd.optim import Adam
-from projects.datasets import train_test_split, two_moons
-from projects.errors import check_options
-from projects.training import History, fit
-from viz.activation_plots import plot_function_panels, plot_grouped_bars, plot_layer_norms
+from projects.datasets.synthetic import train_test_split, two_moons
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
+from projects.plots.activations import plot_function_panels, plot_grouped_bars, plot_layer_norms
 from viz.plots import decision_grid, plt, save_figure
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "silu", "softplus")
@@ -37,33 +38,27 @@ ELU_ALPHA = 1.0  # the alpha autograd.nn uses for "elu"
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the activation-function comparison (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of every random choice: data, split, initial weights, batches."""
-    quick: bool = False
-    """A small, fast version (300 points, 30 epochs, coarser grids) for the test suite."""
-    progress: bool | None = None
-    """Show progress bars (None: only on a terminal); set by the runner's --no-progress."""
-    points: int = 1000
-    """Number of two-moons points (80% train, 20% test)."""
-    noise: float = 0.2
-    """Standard deviation of the Gaussian noise added to the moons."""
-    hidden: int = 32
-    """Width of each of the MLP's two hidden layers."""
-    epochs: int = 50
-    """Training epochs for each activation."""
-    lr: float = 0.01
-    """Adam learning rate for the comparison."""
-    batch_size: int = 32
-    """Mini-batch size."""
-    depth: int = 10
-    """Number of layers (Linear maps) of the deep network for the vanishing-gradient experiment."""
-    width: int = 32
-    """Width of that deep network's hidden layers."""
-    high_lr: float = 0.1
-    """The too-high Adam learning rate used to show ReLUs dying."""
+    points: int = option(1000, "Number of two-moons points (80% train, 20% test).", quick=300)
+    noise: float = option(0.2, "Standard deviation of the Gaussian noise added to the moons.")
+    hidden: int = option(32, "Width of each of the MLP's two hidden layers.")
+    epochs: int = option(50, "Training epochs for each activation.", quick=30)
+    lr: float = option(0.01, "Adam learning rate for the comparison.")
+    batch_size: int = option(32, "Mini-batch size.")
+    depth: int = option(
+        10, "Number of layers (Linear maps) of the deep network for the vanishing-gradient experiment."
+    )
+    width: int = option(32, "Width of that deep network's hidden layers.")
+    high_lr: float = option(0.1, "The too-high Adam learning rate used to show ReLUs dying.")
+    fresh_points: int = option(
+        10000, "Fresh two-moons points that estimate each network's true accuracy.", quick=2000
+    )
+    curve_points: int = option(
+        401, "Points on [-4, 4] where each activation's derivative is checked.", quick=81
+    )
+    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60)
 
 
 EXPLANATION = """\
@@ -177,8 +172,8 @@ def softmax_jacobian_closed_form(p: np.ndarray) -> np.ndarray:
     return p[:, :, None] * (np.eye(p.shape[1])[None] - p[:, None, :])
 
 
-def derivative_part(quick: bool, out_dir: pathlib.Path) -> dict[str, Any]:
-    x = np.linspace(-4.0, 4.0, 81 if quick else 401)
+def derivative_part(points: int, out_dir: pathlib.Path) -> dict[str, Any]:
+    x = np.linspace(-4.0, 4.0, points)
     panels: dict[str, dict[str, np.ndarray]] = {}
     errors: dict[str, float] = {}
     for name in ACTIVATIONS:
@@ -298,7 +293,7 @@ def comparison_part(
     (whose accuracy estimates the true one to about +-0.002, where 200 test points give +-0.012)."""
     X_train, X_test, y_train, y_test = data
     X_fresh, y_fresh = fresh
-    epochs = min(config.epochs, 30) if config.quick else config.epochs
+    epochs = config.epochs
     sizes = [2, config.hidden, config.hidden, 2]
     models: dict[str, MLP] = {}
     histories: dict[str, History] = {}
@@ -341,7 +336,7 @@ def comparison_part(
             (bayes_fresh, f"Bayes-optimal rule, fresh sample ({bayes_fresh:.3f})"),
         ],
     )
-    plot_all_decision_regions(models, accuracy, X_test, y_test, 60 if config.quick else 150, out_dir)
+    plot_all_decision_regions(models, accuracy, X_test, y_test, config.resolution, out_dir)
     metrics = {
         "test_accuracy": accuracy,
         "bayes_test_accuracy": bayes,
@@ -438,7 +433,7 @@ def dead_relu_part(
     out_dir: pathlib.Path,
 ) -> dict:
     X_train = data[0]
-    epochs = min(config.epochs, 30) if config.quick else config.epochs
+    epochs = config.epochs
     sizes = [2, config.hidden, config.hidden, 2]
     fresh = MLP(sizes, "relu", seed=model_seed, dtype=np.float64)
     high, _ = train_mlp(
@@ -496,14 +491,13 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     out_dir = pathlib.Path(out_dir)
     data_rng, seed_rng, train_rng, high_lr_rng, fresh_rng = np.random.default_rng(config.seed).spawn(5)
     model_seed = int(seed_rng.integers(2**31))
-    n_points = min(config.points, 300) if config.quick else config.points
-    X, y = two_moons(n_points, config.noise, data_rng)
+    X, y = two_moons(config.points, config.noise, data_rng)
     data = train_test_split(X, y, 0.2, data_rng)
 
-    derivatives = derivative_part(config.quick, out_dir)
-    fresh = two_moons(2000 if config.quick else 10000, config.noise, fresh_rng)
+    derivatives = derivative_part(config.curve_points, out_dir)
+    fresh = two_moons(config.fresh_points, config.noise, fresh_rng)
     comparison, relu_model = comparison_part(config, data, fresh, model_seed, train_rng, out_dir)
-    metrics: dict[str, Any] = {**comparison, **derivatives}  # the issue's test_accuracy first
+    metrics: dict[str, Any] = {**comparison, **derivatives}  # test_accuracy, the headline, first
     X_train, _, y_train, _ = data
     batch = slice(0, min(len(X_train), 256))
     metrics.update(vanishing_part(config, X_train[batch], y_train[batch], model_seed, out_dir))

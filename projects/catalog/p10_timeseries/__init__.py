@@ -2,7 +2,7 @@
 
 The MLP sees the last ``window`` values of the series and predicts the next one (regression, mean squared
 error loss L = mean (v_hat - v)^2, dL/dv_hat = 2 (v_hat - v) / N). The windows are expressed relative to their
-last value and standardized (see :mod:`projects.forecasting`); a positive, growing series is modelled in logs.
+last value and standardized (see :mod:`.forecasting`); a positive, growing series is modelled in logs.
 
 Evaluation is chronological: the last ``test_size`` steps are held out, and nothing fitted (weights,
 scalers) sees them. Each forecaster is scored on that holdout twice: **one-step** (each month forecast from
@@ -26,10 +26,11 @@ from typing import Any, Callable
 import numpy as np
 
 from autograd import Tensor, mse_loss, no_grad
+from autograd.errors import UsageError
+from autograd.files import atomic_open
 from autograd.nn import MLP
 from autograd.optim import Adam
-from projects.errors import UsageError
-from projects.forecasting import (
+from projects.catalog.p10_timeseries.forecasting import (
     Forecaster,
     Standardizer,
     choose_transform,
@@ -43,58 +44,48 @@ from projects.forecasting import (
     seasonal_naive,
     window_forecaster,
 )
-from projects.io import atomic_open
-from projects.timeseries_data import load_series
-from projects.training import fit
-from viz.data_plots import plot_forecasts, plot_residuals, plot_series_split
+from projects.datasets.timeseries import load_series
+from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.training import fit
+from projects.plots.data import plot_forecasts, plot_residuals, plot_series_split
 
 MIN_TRAINING_WINDOWS = 10
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of project 10 (each field is a command-line flag: ``test_size`` is ``--test-size``)."""
 
-    seed: int = 0
-    """Seed of every random choice: initial weights, batch order, the synthetic sine's noise."""
-    quick: bool = False
-    """A fast version for the tests: fewer training steps."""
-    series: str = "airline"
-    """Built-in series when no --csv is given: airline, sunspots or sine."""
-    csv: str | None = None
-    """A CSV file holding the series."""
-    column: str | None = None
-    """The CSV column to forecast (default: the only numeric column)."""
-    date_column: str | None = None
-    """The CSV column of dates (default: detected; optional)."""
-    season: int = 0
-    """Steps per season, the seasonal-naive lag (0: inferred from the dates, 12 for monthly data)."""
-    window: int = 0
-    """Values the MLP sees (0: season + 1, or 12 when there is no season)."""
-    test_size: int = 24
-    """The last this many steps are held out for testing (24 months = 2 years)."""
-    transform: str = "auto"
-    """auto (log for a positive series with a trend), log or none."""
-    windows: str = "auto"
-    """relative (each window minus its last value), plain, or auto (relative for a series with a trend)."""
-    hidden: str = "32"
-    """Hidden layer sizes of the MLP, comma-separated."""
-    steps: int = 1500
-    """Adam steps to train for (epochs = steps / batches per epoch)."""
-    batch_size: int = 16
-    """Windows per Adam step."""
-    lr: float = 3e-3
-    """Adam's learning rate."""
-    weight_decay: float = 1e-3
-    """Decoupled weight decay (AdamW), against fitting noise on short series."""
-    activation: str = "relu"
-    """Hidden activation (relu, tanh, ...)."""
-    ensemble: int = 5
-    """How many MLPs (different initial weights) are trained; their forecasts are averaged (1 in --quick)."""
-    leak_check: bool = True
-    """Also score the original set-up (plain windows) on a random and on a chronological split."""
-    progress: bool | None = None
-    """Progress bars (None: only on a terminal; the runner's --no-progress sets False)."""
+    series: str = option("airline", "Built-in series when no --csv is given: airline, sunspots or sine.")
+    csv: str | None = option(None, "A CSV file holding the series.")
+    column: str | None = option(None, "The CSV column to forecast (default: the only numeric column).")
+    date_column: str | None = option(None, "The CSV column of dates (default: detected; optional).")
+    season: int = option(
+        0, "Steps per season, the seasonal-naive lag (0: inferred from the dates, 12 for monthly data)."
+    )
+    window: int = option(0, "Values the MLP sees (0: season + 1, or 12 when there is no season).")
+    test_size: int = option(24, "The last this many steps are held out for testing (24 months = 2 years).")
+    transform: str = option("auto", "auto (log for a positive series with a trend), log or none.")
+    windows: str = option(
+        "auto",
+        "relative (each window minus its last value), plain, or auto (relative for a series with a trend).",
+    )
+    hidden: tuple[int, ...] = option((32,), "Hidden layer sizes of the MLP, comma-separated.")
+    steps: int = option(1500, "Adam steps to train for (epochs = steps / batches per epoch).", quick=200)
+    batch_size: int = option(16, "Windows per Adam step.")
+    lr: float = option(3e-3, "Adam's learning rate.")
+    weight_decay: float = option(
+        1e-3, "Decoupled weight decay (AdamW), against fitting noise on short series."
+    )
+    activation: str = option("relu", "Hidden activation (relu, tanh, ...).")
+    ensemble: int = option(
+        5,
+        "How many MLPs (different initial weights) are trained; their forecasts are averaged.",
+        quick=1,
+    )
+    leak_check: bool = option(
+        True, "Also score the original set-up (plain windows) on a random and on a chronological split."
+    )
 
 
 EXPLANATION = """\
@@ -145,15 +136,8 @@ def _check(config: Config) -> list[int]:
         raise UsageError(f"--transform {config.transform!r}: choose auto, log or none")
     if config.windows not in ("auto", "relative", "plain"):
         raise UsageError(f"--windows {config.windows!r}: choose auto, relative or plain")
-    try:
-        hidden = [int(part) for part in config.hidden.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(
-            f"--hidden {config.hidden!r}: expected comma-separated layer sizes such as 32"
-        ) from None
-    if any(n < 1 for n in hidden):
-        raise UsageError(f"--hidden {config.hidden!r}: layer sizes must be positive")
-    return hidden
+    check_layer_sizes(config.hidden)
+    return list(config.hidden)
 
 
 def train_mlp(
@@ -164,7 +148,7 @@ def train_mlp(
         [X.shape[1], *hidden, 1], activation=config.activation, engine="tensor", seed=int(rng.integers(2**31))
     )
     optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, decoupled=True)
-    steps = max(200, config.steps // 10) if config.quick else config.steps
+    steps = config.steps
     epochs = max(1, round(steps / math.ceil(len(X) / config.batch_size)))
     history = fit(
         model,
@@ -259,7 +243,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     X, v = make_windows(kind, z, window, np.arange(window, T))
     x_scale, v_scale = Standardizer.fit(X), Standardizer.fit(v[:, None])
     X_std, v_std = x_scale(X), v_scale(v[:, None])[:, 0]
-    ensemble = 1 if config.quick else config.ensemble
+    ensemble = config.ensemble
     members = [
         train_mlp(X_std, v_std, hidden, config, rng, f"mlp {k + 1}/{ensemble}") for k in range(ensemble)
     ]

@@ -6,7 +6,7 @@
     backprop-lab trace "(a*b + c)**2 / 2" --set a=2 b=-3 c=10 --html trace.html --json trace.json
 
 Both parse EXPR with :mod:`viz.expr` (a whitelist over Python's ``ast``, never ``eval``) and run one backward
-pass. Every input error is a :class:`~projects.errors.UsageError` (one line, exit status 2) raised before
+pass. Every input error is a :class:`~autograd.errors.UsageError` (one line, exit status 2) raised before
 any file is written; each output file is written atomically.
 """
 
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from autograd.errors import UsageError
+from autograd.files import write_json, write_text
 from autograd.scalar import Value
-from projects.errors import UsageError
-from projects.io import write_json, write_text
 from viz.naming import format_number
 
 
@@ -58,7 +58,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--json", type=Path, help="write the trace as JSON here")
         parser.add_argument("--frames", type=Path, metavar="DIR", help="write one SVG per step into DIR")
     else:
-        raise ValueError(f"viz.cli has no subcommand {name!r}")
+        raise ValueError(f"projects.lab.expression_cli has no subcommand {name!r}")
 
 
 def _gradients_line(root: Value, names: dict[int, str], leaves: list[Value]) -> str:

@@ -27,25 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from projects.datasets import linearly_separable, logic_gate
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.datasets.synthetic import linearly_separable, logic_gate
+from projects.lab.config import RunConfig, option
 from viz.plots import plt, save_figure
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the perceptron project (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of the random separable point set (its line and its points)."""
-    quick: bool = False
-    """A small, fast version for the test suite (30 points)."""
-    points: int = 100
-    """Number of points in the linearly separable set."""
-    margin: float = 0.1
-    """No point lies closer than this to the generating line (smaller margin: more updates)."""
-    max_epochs: int = 1000
-    """Cap on full passes over the data (XOR never converges and hits it unless cycling is detected)."""
+    points: int = option(100, "Number of points in the linearly separable set.", quick=30)
+    margin: float = option(
+        0.1, "No point lies closer than this to the generating line (smaller margin: more updates)."
+    )
+    max_epochs: int = option(
+        1000, "Cap on full passes over the data (XOR never converges and hits it unless cycling is detected)."
+    )
 
 
 EXPLANATION = """\
@@ -326,7 +324,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     validate(config)
     out_dir = pathlib.Path(out_dir)
     rng = np.random.default_rng(config.seed)
-    n = min(config.points, 30) if config.quick else config.points
+    n = config.points
     X, y = linearly_separable(n, rng, margin=config.margin)
     separable = rosenblatt(X, y, config.max_epochs)
     bound, r, gamma, u = novikoff_bound(X, y)

@@ -3,7 +3,7 @@
 ``backprop-lab run tabular --csv FILE --target COLUMN`` reads the file, infers which columns are numeric and
 which categorical, label-encodes the target, one-hot encodes the categorical features, imputes missing
 values and standardizes the numeric features with statistics of the training rows only (see
-:mod:`projects.tabular_data`), splits the rows in a stratified way and trains an MLP (Tensor engine) with
+:mod:`projects.datasets.tabular`), splits the rows in a stratified way and trains an MLP (Tensor engine) with
 the softmax cross-entropy loss L = -log p_y. It reports the test accuracy, each class's precision
 (of the rows predicted as c, the share that are c) and recall (of the rows that are c, the share predicted
 as c), and the confusion matrix; it saves the model (weights ``.npz`` and preprocessing JSON, no pickle) in
@@ -28,17 +28,19 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, cross_entropy, no_grad
-from autograd.nn import MLP, save_npz_atomic
+from autograd.errors import UsageError
+from autograd.files import atomic_open, write_npz, write_text
+from autograd.nn import MLP
 from autograd.optim import Adam
-from projects.csv_table import Table, read_csv, split_names
-from projects.errors import UsageError
-from projects.io import atomic_open, write_text
-from projects.tabular_data import Preprocessor, encode_target, infer_kinds, stratified_split
-from projects.training import fit
-from viz.data_plots import plot_class_bars
+from projects.datasets import EMBEDDED
+from projects.datasets.csv_table import Table, read_csv, split_names
+from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
+from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.training import History, fit
+from projects.plots.data import plot_class_bars
 from viz.plots import confusion_matrix, plot_confusion_matrix, plot_curves
 
-PENGUINS = Path(__file__).parent / "data" / "penguins.csv"
+PENGUINS = EMBEDDED / "penguins.csv"
 PENGUINS_TARGET = "species"
 WEIGHTS_FILE = "weights.npz"
 PREPROCESSING_FILE = "preprocessing.json"
@@ -46,35 +48,26 @@ MODEL_FILE = "model.json"
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of project 05 (each field is a flag: ``test_fraction`` is ``--test-fraction``)."""
 
-    seed: int = 0
-    """Seed of every random choice: the split, the initial weights, the batch order."""
-    quick: bool = False
-    """A fast version for the tests: at most 30 epochs (the data is used whole)."""
-    csv: str | None = None
-    """The CSV file (default: the Palmer penguins shipped in the package)."""
-    target: str | None = None
-    """The column to predict (default with the penguins: species)."""
-    categorical: str | None = None
-    """Comma-separated columns to treat as categorical even when their values are numbers (codes)."""
-    test_fraction: float = 0.25
-    """Share of each class held out for testing."""
-    hidden: str = "16"
-    """Hidden layer sizes, comma-separated ("" for a linear model)."""
-    epochs: int = 100
-    """Passes over the training rows."""
-    batch_size: int = 32
-    """Rows per AdamW step."""
-    lr: float = 5e-3
-    """AdamW's learning rate (weight decay 1e-4)."""
-    max_categories: int = 30
-    """Text columns with more distinct values than this are dropped (names, identifiers), and said."""
-    progress: bool | None = None
-    """Progress bar (None: only on a terminal; the runner's --no-progress sets False)."""
-    run_dir: Path | None = None
-    """Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir)."""
+    csv: str | None = option(None, "The CSV file (default: the Palmer penguins shipped in the package).")
+    target: str | None = option(None, "The column to predict (default with the penguins: species).")
+    categorical: str | None = option(
+        None, "Comma-separated columns to treat as categorical even when their values are numbers (codes)."
+    )
+    test_fraction: float = option(0.25, "Share of each class held out for testing.")
+    hidden: tuple[int, ...] = option((16,), 'Hidden layer sizes, comma-separated ("" for a linear model).')
+    epochs: int = option(100, "Passes over the training rows.", quick=30)
+    batch_size: int = option(32, "Rows per AdamW step.")
+    lr: float = option(5e-3, "AdamW's learning rate (weight decay 1e-4).")
+    max_categories: int = option(
+        30, "Text columns with more distinct values than this are dropped (names, identifiers), and said."
+    )
+    run_dir: Path | None = option(
+        None,
+        "Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir).",
+    )
 
 
 EXPLANATION = """\
@@ -104,20 +97,9 @@ new rows with `backprop-lab predict --model runs/05-tabular/model --csv NEW.csv`
 # ---- model files -------------------------------------------------------------------------------------------
 
 
-def parse_hidden(text: str) -> list[int]:
-    """``"32,16"`` -> [32, 16]; ``""`` -> [] (a linear model)."""
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--hidden {text!r}: expected comma-separated layer sizes such as 32,16") from None
-    if any(n < 1 for n in sizes):
-        raise UsageError(f"--hidden {text!r}: layer sizes must be positive")
-    return sizes
-
-
 def save_model(folder: Path, model: MLP, preprocessor: Preprocessor) -> Path:
     """Write ``weights.npz``, ``preprocessing.json`` and ``model.json`` (sizes, activation) in ``folder``."""
-    save_npz_atomic(folder / WEIGHTS_FILE, model.state_dict())
+    write_npz(folder / WEIGHTS_FILE, model.state_dict())
     write_text(folder / PREPROCESSING_FILE, preprocessor.dumps())
     write_text(folder / MODEL_FILE, json.dumps({"sizes": model.sizes, "activation": model.activation}) + "\n")
     return folder
@@ -180,13 +162,11 @@ def _check_config(config: Config) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(config, name)})")
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number (got {config.lr})")
-    parse_hidden(config.hidden)
+    check_layer_sizes(config.hidden, allow_empty=True)
 
 
-def run(config: Config, out_dir: Path) -> dict[str, Any]:
-    """Read, preprocess, split, train, evaluate, draw the figures, save the model; return the metrics."""
-    out_dir = Path(out_dir)
-    _check_config(config)
+def read_table(config: Config) -> tuple[str, str, Table]:
+    """The CSV (the penguins by default), its target column (checked) and its rows."""
     path = config.csv or str(PENGUINS)
     target = config.target or (PENGUINS_TARGET if config.csv is None else None)
     table = read_csv(path)
@@ -198,8 +178,27 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         raise UsageError(
             f"{path}: no target column {target!r}; the columns are: {', '.join(map(repr, table.columns))}"
         )
-    rng = np.random.default_rng(config.seed)
+    return path, target, table
 
+
+@dataclass
+class Prepared:
+    """The table turned into standardized, one-hot features, split by class into train and test."""
+
+    rows: np.ndarray
+    classes: list[str]
+    dropped: dict[str, str]
+    preprocessor: Preprocessor
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    imputed: dict[str, int]
+    unseen: dict[str, Any]
+
+
+def prepare(config: Config, path: str, target: str, table: Table, rng: np.random.Generator) -> Prepared:
+    """Encode the target, infer column kinds, split stratified, fit the preprocessing on the train rows."""
     rows, classes, labels = encode_target(table, target)
     kinds, dropped = infer_kinds(table, {target}, set(split_names(config.categorical)), config.max_categories)
     train_pos, test_pos = stratified_split(labels, config.test_fraction, rng)
@@ -208,34 +207,55 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     preprocessor = Preprocessor.fit(table, rows[train_pos], target, classes, kinds, dropped)
     X_train, train_report = preprocessor.transform(table, rows[train_pos])
     X_test, test_report = preprocessor.transform(table, rows[test_pos])
-    y_train, y_test = labels[train_pos], labels[test_pos]
+    imputed = {
+        name: train_report.imputed.get(name, 0) + test_report.imputed.get(name, 0)
+        for name in set(train_report.imputed) | set(test_report.imputed)
+    }
+    return Prepared(
+        rows,
+        classes,
+        dropped,
+        preprocessor,
+        X_train,
+        X_test,
+        labels[train_pos],
+        labels[test_pos],
+        imputed,
+        test_report.unseen,
+    )
 
-    sizes = [X_train.shape[1], *parse_hidden(config.hidden), len(classes)]
+
+def train(config: Config, data: Prepared, rng: np.random.Generator) -> tuple[MLP, History]:
+    """An MLP (ReLU, AdamW with weight decay 1e-4) on the training rows, the test loss after each epoch."""
+    sizes = [data.X_train.shape[1], *config.hidden, len(data.classes)]
     model = MLP(sizes, activation="relu", engine="tensor", seed=int(rng.integers(2**31)))
     optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=1e-4, decoupled=True)
 
     def evaluate() -> dict[str, float]:
         with no_grad():
-            loss = cross_entropy(model(Tensor(X_test)), y_test).item()
+            loss = cross_entropy(model(Tensor(data.X_test)), data.y_test).item()
         return {"test_loss": loss}
 
     history = fit(
         model,
         optimizer,
         lambda net, xb, yb: cross_entropy(net(Tensor(xb)), yb),
-        (X_train, y_train),
-        epochs=min(config.epochs, 30) if config.quick else config.epochs,
+        (data.X_train, data.y_train),
+        epochs=config.epochs,
         batch_size=config.batch_size,
         rng=rng,
         evaluate=evaluate,
         desc="tabular",
         progress=config.progress,
     )
-    predicted = probabilities(model, X_test).argmax(axis=1)
-    matrix = confusion_matrix(y_test, predicted, len(classes))
-    precision, recall = precision_recall(matrix)
+    return model, history
 
-    title = f"{Path(path).name}: {target}"
+
+def draw_figures(
+    title: str, history: History, matrix: np.ndarray, classes: list[str], out_dir: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loss curves, the confusion matrix and precision/recall per class; returns precision and recall."""
+    precision, recall = precision_recall(matrix)
     plot_curves(
         {"train (batches)": history["train_loss"], "test": history["test_loss"]},
         out_dir / "curves.png",
@@ -250,36 +270,48 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         out_dir / "precision_recall.png",
         f"{title}: precision and recall per class (test)",
     )
-    save_model(out_dir / "model", model, preprocessor)
+    return precision, recall
+
+
+def run(config: Config, out_dir: Path) -> dict[str, Any]:
+    """Read, preprocess, split, train, evaluate, draw the figures, save the model; return the metrics."""
+    out_dir = Path(out_dir)
+    _check_config(config)
+    path, target, table = read_table(config)
+    rng = np.random.default_rng(config.seed)
+    data = prepare(config, path, target, table, rng)
+    model, history = train(config, data, rng)
+    classes = data.classes
+    predicted = probabilities(model, data.X_test).argmax(axis=1)
+    matrix = confusion_matrix(data.y_test, predicted, len(classes))
+    precision, recall = draw_figures(f"{Path(path).name}: {target}", history, matrix, classes, out_dir)
+    save_model(out_dir / "model", model, data.preprocessor)
     shown = (config.run_dir or out_dir) / "model"
     print(f"model saved in {shown}; label new rows with:")
     print(f"  backprop-lab predict --model {shown} --csv NEW.csv")
 
-    missing_total = {
-        name: train_report.imputed.get(name, 0) + test_report.imputed.get(name, 0)
-        for name in set(train_report.imputed) | set(test_report.imputed)
-    }
+    preprocessor = data.preprocessor
     summary = preprocessor.imputation_summary()
     return {
-        "test_accuracy": round(float((predicted == y_test).mean()), 4),
-        "n_train": int(len(y_train)),
-        "n_test": int(len(y_test)),
+        "test_accuracy": round(float((predicted == data.y_test).mean()), 4),
+        "n_train": int(len(data.y_train)),
+        "n_test": int(len(data.y_test)),
         "classes": classes,
         "precision": {c: round(float(p), 4) for c, p in zip(classes, precision)},
         "recall": {c: round(float(r), 4) for c, r in zip(classes, recall)},
         "confusion_matrix": matrix.tolist(),
         "csv": Path(path).name,
         "target": target,
-        "rows_without_target": len(table.rows) - len(rows),
+        "rows_without_target": len(table.rows) - len(data.rows),
         "numeric_columns": [s.name for s in preprocessor.columns if s.kind == "numeric"],
         "categorical_columns": [s.name for s in preprocessor.columns if s.kind == "categorical"],
-        "dropped_columns": dropped,
+        "dropped_columns": data.dropped,
         "imputation": {
-            name: f"{n} missing value(s): {summary[name]}" for name, n in sorted(missing_total.items())
+            name: f"{n} missing value(s): {summary[name]}" for name, n in sorted(data.imputed.items())
         },
-        "unseen_categories_in_test": test_report.unseen,
+        "unseen_categories_in_test": data.unseen,
         "features": len(preprocessor.feature_names()),
-        "architecture": "-".join(map(str, sizes)),
+        "architecture": "-".join(map(str, [data.X_train.shape[1], *config.hidden, len(classes)])),
         "final_train_loss": round(history["train_loss"][-1], 4),
         "model_dir": "model",
     }

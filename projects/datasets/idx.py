@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from projects.errors import UsageError
-from projects.io import atomic_open
+from autograd.errors import UsageError
+from autograd.files import atomic_open
 
 # IDX type code -> big-endian NumPy dtype
 IDX_DTYPES: dict[int, np.dtype] = {

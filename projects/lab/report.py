@@ -15,15 +15,14 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from projects.io import current_umask, write_text
-from projects.registry import PROJECTS
+from autograd.files import write_text
+from projects.lab.registry import PROJECTS
 
 RUNNER_KEYS = ("project", "seed", "config", "versions", "wall_time_s", "figures")
 MAX_LIST_ITEMS = 8
@@ -320,16 +319,3 @@ def write_index(out_dir: str | Path, failures: Mapping[str, str] | None = None) 
     path = out_dir / "index.html"
     write_text(path, render_index(out_dir, failures))
     return path
-
-
-def make_readable(path: Path) -> None:
-    """Give ``path`` (and, for a folder, everything in it) the permissions of a normally created file.
-
-    Atomic writes go through ``tempfile.mkstemp``/``mkdtemp``, which create files only their owner can
-    read (0600/0700); a gallery is meant to be shared or served, so files become 0666 and folders 0777,
-    less the umask, as ``open()`` and ``mkdir()`` would have made them.
-    """
-    mask = current_umask()
-    items = [path, *path.rglob("*")] if path.is_dir() else [path]
-    for item in items:
-        os.chmod(item, (0o777 if item.is_dir() else 0o666) & ~mask)

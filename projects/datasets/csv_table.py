@@ -2,7 +2,7 @@
 
 :func:`read_csv` returns a :class:`Table`: the header and the rows as strings, nothing interpreted yet.
 It accepts a comma, semicolon, tab or ``|`` separator (sniffed), UTF-8 with or without a byte-order mark
-(Latin-1 as a fallback), and skips blank lines. It refuses, with a :class:`~projects.errors.UsageError` naming
+(Latin-1 as a fallback), and skips blank lines. It refuses, with a :class:`~autograd.errors.UsageError` naming
 the file (and the line where it helps): a missing or unreadable file, a folder, a binary file, an empty file,
 a header without data rows, duplicate column names and rows whose field count differs from the header's.
 
@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from projects.errors import UsageError
+from autograd.errors import UsageError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing", "#n/a"})
 _SNIFF_BYTES = 64 * 1024

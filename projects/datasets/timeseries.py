@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from projects.csv_table import Table, is_missing, parse_number, read_csv
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.datasets import EMBEDDED
+from projects.datasets.csv_table import Table, is_missing, parse_number, read_csv
 
-DATA = Path(__file__).parent / "data"
+DATA = EMBEDDED
 BUILTIN = {
     "airline": (
         DATA / "airline_passengers.csv",

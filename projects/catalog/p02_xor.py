@@ -30,11 +30,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from autograd import Tensor, Value, no_grad
+from autograd.errors import UsageError
 from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import SGD
-from projects.datasets import xor
-from projects.errors import UsageError
-from projects.training import History, fit
+from projects.datasets.synthetic import xor
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
 from viz.plots import plot_curves, plot_decision_regions, plt, save_figure
 from viz.training_plots import plot_table_heatmap
 
@@ -45,31 +46,29 @@ TABLE_ACTIVATIONS = ("sigmoid", "tanh")
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the XOR project (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed from which every network's initial weights are drawn."""
-    quick: bool = False
-    """A small, fast version for the test suite (10 seeds, a 2 x 2 table with 5 seeds per cell)."""
-    hidden: int = 8
-    """Hidden units of the default network (2-hidden-1)."""
-    activation: str = "tanh"
-    """Hidden activation of the default network (sigmoid, tanh, relu, ...)."""
-    lr: float = 2.0
-    """Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy."""
-    epochs: int = 200
-    """Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."""
-    seeds: int = 100
-    """How many seeds the default network is trained from, for the success rate."""
-    table_seeds: int = 50
-    """Seeds per cell of the success-rate table (hidden width {2, 3, 4, 8} x {sigmoid, tanh})."""
-    checkpoint: pathlib.Path | None = None
-    """Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."""
-    resume: bool = False
-    """Continue the main run from the checkpoint (the runner's --resume)."""
-    progress: bool | None = None
-    """Progress bar for the main run (None: only on a terminal)."""
+    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).")
+    activation: str = option("tanh", "Hidden activation of the default network (sigmoid, tanh, relu, ...).")
+    lr: float = option(2.0, "Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy.")
+    epochs: int = option(
+        200, "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."
+    )
+    seeds: int = option(
+        100, "How many seeds the default network is trained from, for the success rate.", quick=10
+    )
+    table_seeds: int = option(
+        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5
+    )
+    table_widths: tuple[int, ...] = option(
+        TABLE_WIDTHS, "Hidden widths compared in the success-rate table.", quick=(2, 8)
+    )
+    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=80)
+    checkpoint: pathlib.Path | None = option(
+        None, "Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."
+    )
+    resume: bool = option(False, "Continue the main run from the checkpoint (the runner's --resume).")
 
 
 EXPLANATION = """\
@@ -337,15 +336,74 @@ def draw_seeds(seed: int, n_seeds: int, n_table: int) -> tuple[int, np.ndarray, 
     return int(rng.integers(2**31)), rng.integers(2**31, size=n_seeds), rng.integers(2**31, size=n_table)
 
 
+@dataclass
+class SuccessTable:
+    """Success rate by hidden width and activation, and one stalled and one solved 2-2-1 sigmoid run."""
+
+    rates: dict[str, dict[str, float]]
+    stalled: XorRun | None
+    solved: XorRun | None
+    stalled_outputs: list[list[float]]
+
+
+def success_table(config: Config, seeds: Sequence[int]) -> SuccessTable:
+    """Train every (activation, width) cell of the table from the same ``seeds``."""
+    table = SuccessTable({a: {} for a in TABLE_ACTIVATIONS}, None, None, [])
+    for activation in TABLE_ACTIVATIONS:
+        for width in config.table_widths:
+            cell_rate, runs = success_rate(width, activation, seeds, config.lr, config.epochs)
+            table.rates[activation][str(width)] = cell_rate
+            if width == 2 and activation == "sigmoid":
+                table.stalled = next((r for r in runs if not r.converged), None)
+                table.solved = next((r for r in runs if r.converged), None)
+                table.stalled_outputs = [[round(p, 3) for p in r.outputs] for r in runs if not r.converged]
+    return table
+
+
+def draw_figures(
+    config: Config, main: XorRun, table: SuccessTable, out_dir: pathlib.Path
+) -> tuple[list, str]:
+    """The decision regions, loss curve, gradient graph, success table (and stalled vs solved, when the
+    table has both); returns the figures written and the gradient graph's status."""
+    X, y = xor()
+    outputs = ", ".join(f"{p:.2f}" for p in main.outputs)
+    plot_decision_regions(
+        probability_fn(main.model),
+        X,
+        y,
+        out_dir / "decision_regions.png",
+        f"2-{config.hidden}-1 {config.activation}: outputs {outputs}",
+        steps=config.resolution,
+    )
+    plot_curves(
+        {"cross-entropy": main.history["train_loss"]},
+        out_dir / "loss_curve.png",
+        f"XOR, 2-{config.hidden}-1 {config.activation}, lr {config.lr:g}",
+        ylabel="cross-entropy",
+        logy=True,
+    )
+    graph_status = write_gradient_graph(main.model, out_dir / "gradient_graph.svg")
+    widths = config.table_widths
+    plot_table_heatmap(
+        np.array([[table.rates[a][str(w)] for w in widths] for a in TABLE_ACTIVATIONS]),
+        [f"{a}" for a in TABLE_ACTIVATIONS],
+        [f"2-{w}-1" for w in widths],
+        out_dir / "success_table.png",
+        f"share of {config.table_seeds} seeds solving XOR within {config.epochs} epochs",
+        value_format="{:.0%}",
+    )
+    figures = ["decision_regions.png", "loss_curve.png", "gradient_graph.svg", "success_table.png"]
+    if table.stalled is not None and table.solved is not None:
+        plot_stalled_vs_solved(table.stalled, table.solved, out_dir / "stalled_vs_solved.png")
+        figures.append("stalled_vs_solved.png")
+    return figures, graph_status
+
+
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     """Train the main network (checkpointed), measure success rates, draw the figures."""
     validate(config)
     out_dir = pathlib.Path(out_dir)
-    n_seeds = min(config.seeds, 10) if config.quick else config.seeds
-    n_table = min(config.table_seeds, 5) if config.quick else config.table_seeds
-    widths = (2, 8) if config.quick else TABLE_WIDTHS
-    main_seed, rate_seeds, table_seeds = draw_seeds(config.seed, n_seeds, n_table)
-
+    main_seed, rate_seeds, table_seeds = draw_seeds(config.seed, config.seeds, config.table_seeds)
     main = train_xor(
         config.hidden,
         config.activation,
@@ -358,61 +416,18 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         progress=config.progress,
     )
     rate, _ = success_rate(config.hidden, config.activation, rate_seeds, config.lr, config.epochs)
-
-    table: dict[str, dict[str, float]] = {a: {} for a in TABLE_ACTIVATIONS}
-    stalled: XorRun | None = None
-    solved: XorRun | None = None
-    failures: list[list[float]] = []
-    for activation in TABLE_ACTIVATIONS:
-        for width in widths:
-            cell_rate, runs = success_rate(width, activation, table_seeds, config.lr, config.epochs)
-            table[activation][str(width)] = cell_rate
-            if width == 2 and activation == "sigmoid":
-                stalled = next((r for r in runs if not r.converged), None)
-                solved = next((r for r in runs if r.converged), None)
-                failures = [[round(p, 3) for p in r.outputs] for r in runs if not r.converged]
-
-    X, y = xor()
-    plot_decision_regions(
-        probability_fn(main.model),
-        X,
-        y,
-        out_dir / "decision_regions.png",
-        f"2-{config.hidden}-1 {config.activation}: outputs " + ", ".join(f"{p:.2f}" for p in main.outputs),
-        steps=80 if config.quick else 200,
-    )
-    plot_curves(
-        {"cross-entropy": main.history["train_loss"]},
-        out_dir / "loss_curve.png",
-        f"XOR, 2-{config.hidden}-1 {config.activation}, lr {config.lr:g}",
-        ylabel="cross-entropy",
-        logy=True,
-    )
-    graph_status = write_gradient_graph(main.model, out_dir / "gradient_graph.svg")
-    plot_table_heatmap(
-        np.array([[table[a][str(w)] for w in widths] for a in TABLE_ACTIVATIONS]),
-        [f"{a}" for a in TABLE_ACTIVATIONS],
-        [f"2-{w}-1" for w in widths],
-        out_dir / "success_table.png",
-        f"share of {n_table} seeds solving XOR within {config.epochs} epochs",
-        value_format="{:.0%}",
-    )
-    figures = ["decision_regions.png", "loss_curve.png", "gradient_graph.svg", "success_table.png"]
-    if stalled is not None and solved is not None:
-        plot_stalled_vs_solved(stalled, solved, out_dir / "stalled_vs_solved.png")
-        figures.append("stalled_vs_solved.png")
-
-    final_loss = main.history["train_loss"][-1]
+    table = success_table(config, table_seeds)
+    figures, graph_status = draw_figures(config, main, table, out_dir)
     return {
         "success_rate": rate,
         "converged": main.converged,
-        "final_loss": final_loss,
-        "success_table": table,
-        "seeds": n_seeds,
-        "table_seeds": n_table,
+        "final_loss": main.history["train_loss"][-1],
+        "success_table": table.rates,
+        "seeds": config.seeds,
+        "table_seeds": config.table_seeds,
         "outputs": main.outputs,
         "epochs": main.epochs_run,
-        "stalled_outputs_2_2_1_sigmoid": failures[:5],
+        "stalled_outputs_2_2_1_sigmoid": table.stalled_outputs[:5],
         "stalled_loss_ln2_over_2": math.log(2) / 2,
         "gradient_graph": graph_status,
         "figures": figures,

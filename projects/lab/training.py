@@ -23,9 +23,10 @@ from typing import Any, Callable
 import numpy as np
 from tqdm import tqdm
 
-from autograd.nn import Module, save_npz_atomic
+from autograd.errors import TrainingError, UsageError
+from autograd.files import write_npz
+from autograd.nn import Module
 from autograd.optim import Optimizer
-from projects.errors import TrainingError, UsageError
 
 LossFn = Callable[[Module, Any, Any], Any]
 
@@ -195,7 +196,7 @@ def _save_checkpoint(
     arrays["meta"] = np.array(
         json.dumps({"epoch": epoch, "history": history.to_json(), "rng": rng.bit_generator.state})
     )
-    save_npz_atomic(path, arrays)
+    write_npz(path, arrays)
 
 
 def _load_checkpoint(

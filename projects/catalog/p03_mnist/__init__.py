@@ -6,7 +6,7 @@ Training minimizes the cross-entropy L = -log p_y of the true class y, averaged 
 its gradient with respect to the logits is simply dL/dz_k = p_k - [k = y], which backpropagation carries
 through the layers. Adam (lr 2e-3) follows a cosine schedule down to 0 over the epochs.
 
-Data (see :mod:`projects.mnist_data`): by default the MNIST sample embedded in the package (5000 training
+Data (see :mod:`projects.datasets.mnist`): by default the MNIST sample embedded in the package (5000 training
 digits, the original 10000 test digits); ``--dataset fashion-mnist`` uses Fashion-MNIST; ``--data-dir DIR``
 reads a local folder of IDX files; ``--download`` fetches the full set once into a verified cache.
 
@@ -26,57 +26,53 @@ from typing import Any, Callable
 import numpy as np
 
 from autograd import Tensor, Value, cross_entropy, no_grad
+from autograd.errors import UsageError
 from autograd.nn import MLP
 from autograd.optim import Adam, CosineLR
-from projects.errors import UsageError
-from projects.mnist_data import ImageData, dataset_spec, load_dataset
-from projects.training import History, fit
-from viz.data_plots import plot_class_bars, plot_image_grid
+from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
+from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.engines import train_side_by_side
+from projects.lab.training import History, fit
+from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of project 03 (each field is a command-line flag: ``data_dir`` is ``--data-dir``)."""
 
-    seed: int = 0
-    """Seed of every random choice: initial weights, batch order, pixel shifts, subsets."""
-    quick: bool = False
-    """A small run for the tests: 2000 training and 2000 test images, 3 epochs of 64."""
-    dataset: str = "mnist"
-    """Which data set: mnist or fashion-mnist."""
-    data_dir: str | None = None
-    """A local folder holding the four IDX files (raw or .gz), e.g. /usr/share/datasets/fashion-mnist."""
-    download: bool = False
-    """Download the full data set once into the cache ($BACKPROP_LAB_CACHE or ~/.cache/backprop-lab)."""
-    engine: str = "tensor"
-    """tensor: train the MLP; scalar: the small Value-engine versus Tensor-engine comparison."""
-    hidden: str = "128,64"
-    """Hidden layer sizes, comma-separated."""
-    epochs: int = 20
-    """Passes over the training images."""
-    batch_size: int = 128
-    """Images per Adam step."""
-    lr: float = 2e-3
-    """Adam's initial learning rate (cosine-decayed to 0)."""
-    augment: str = "auto"
-    """Random shifts of training images by up to 1 pixel: auto (on for MNIST only), on or off."""
-    train_size: int = 0
-    """Use a random subset of this many training images (0: all)."""
-    test_size: int = 0
-    """Use a random subset of this many test images (0: all)."""
-    scalar_samples: int = 200
-    """With --engine scalar: how many training digits."""
-    scalar_hidden: int = 16
-    """With --engine scalar: hidden units (784-H-10)."""
-    scalar_epochs: int = 2
-    """With --engine scalar: epochs."""
-    scalar_batch_size: int = 20
-    """With --engine scalar: batch size."""
-    scalar_lr: float = 0.01
-    """With --engine scalar: Adam's learning rate (constant; there are few steps)."""
-    progress: bool | None = None
-    """Progress bars (None: only on a terminal; the runner's --no-progress sets False)."""
+    dataset: str = option("mnist", "Which data set: mnist or fashion-mnist.")
+    data_dir: str | None = option(
+        None,
+        "A local folder holding the four IDX files (raw or .gz), e.g. /usr/share/datasets/fashion-mnist.",
+    )
+    download: bool = option(
+        False,
+        "Download the full data set once into the cache ($BACKPROP_LAB_CACHE or ~/.cache/backprop-lab).",
+    )
+    engine: str = option(
+        "tensor", "tensor: train the MLP; scalar: the small Value-engine versus Tensor-engine comparison."
+    )
+    hidden: tuple[int, ...] = option((128, 64), "Hidden layer sizes, comma-separated.")
+    epochs: int = option(20, "Passes over the training images.", quick=3)
+    batch_size: int = option(128, "Images per Adam step.", quick=64)
+    lr: float = option(2e-3, "Adam's initial learning rate (cosine-decayed to 0).")
+    augment: str = option(
+        "auto", "Random shifts of training images by up to 1 pixel: auto (on for MNIST only), on or off."
+    )
+    train_size: int | None = option(
+        None, "Use a random subset of this many training images (default: all).", quick=2000
+    )
+    test_size: int | None = option(
+        None, "Use a random subset of this many test images (default: all).", quick=2000
+    )
+    scalar_samples: int = option(200, "With --engine scalar: how many training digits.", quick=40)
+    scalar_hidden: int = option(16, "With --engine scalar: hidden units (784-H-10).")
+    scalar_epochs: int = option(2, "With --engine scalar: epochs.", quick=1)
+    scalar_batch_size: int = option(20, "With --engine scalar: batch size.")
+    scalar_lr: float = option(
+        0.01, "With --engine scalar: Adam's learning rate (constant; there are few steps)."
+    )
 
 
 EXPLANATION = """\
@@ -127,24 +123,13 @@ def random_shift(batch: np.ndarray, rng: np.random.Generator, side: int, max_shi
 
 
 def subset(
-    images: np.ndarray, labels: np.ndarray, size: int, rng: np.random.Generator
+    images: np.ndarray, labels: np.ndarray, size: int | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A random subset of ``size`` examples (all of them, in their order, when size is 0 or too large)."""
-    if size <= 0 or size >= len(images):
+    """A random subset of ``size`` examples (all of them, in their order, when size is None or too large)."""
+    if size is None or size >= len(images):
         return images, labels
     pick = np.sort(rng.choice(len(images), size=size, replace=False))
     return images[pick], labels[pick]
-
-
-def parse_hidden(text: str) -> list[int]:
-    """``"128,64"`` -> [128, 64]."""
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--hidden {text!r}: expected comma-separated layer sizes such as 128,64") from None
-    if not sizes or min(sizes) < 1:
-        raise UsageError(f"--hidden {text!r}: expected positive layer sizes such as 128,64")
-    return sizes
 
 
 def use_augmentation(setting: str, dataset: str) -> bool:
@@ -198,7 +183,7 @@ def train_tensor(
     X_train, X_test = flatten(data.train_images), flatten(data.test_images)
     y_train, y_test = data.train_labels, data.test_labels
     side = data.train_images.shape[1]
-    sizes = [X_train.shape[1], *parse_hidden(config.hidden), len(data.classes)]
+    sizes = [X_train.shape[1], *config.hidden, len(data.classes)]
     model = MLP(sizes, activation="relu", engine="tensor", seed=int(rng.integers(2**31)))
     optimizer = Adam(model.parameters(), lr=config.lr)
     schedule = CosineLR(optimizer, total=config.epochs)
@@ -324,8 +309,8 @@ def scalar_cross_entropy(logits: list[Value], label: int) -> Value:
 def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Generator) -> dict[str, Any]:
     """Train 784-H-10 on the scalar engine and on the Tensor engine (float64) from the same weights, on the
     same batches; compare every step's loss and the time taken."""
-    n = config.scalar_samples if not config.quick else min(config.scalar_samples, 40)
-    epochs = config.scalar_epochs if not config.quick else 1
+    n = config.scalar_samples
+    epochs = config.scalar_epochs
     images, labels = subset(data.train_images, data.train_labels, n, rng)
     X = flatten(images).astype(np.float64)
     sizes = [X.shape[1], config.scalar_hidden, len(data.classes)]
@@ -333,43 +318,26 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     order_seed = int(rng.integers(2**31))
     scalar = MLP(sizes, activation="relu", engine="scalar", seed=init_seed)
     tensor = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
-    tensor.load_state_dict(scalar.state_dict())
-
-    step_losses: dict[str, list[float]] = {"scalar": [], "tensor": []}
 
     def scalar_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Value:
         losses = [scalar_cross_entropy(net(row.tolist()), int(y)) for row, y in zip(xb, yb)]
-        loss = Value.sum(losses) * (1.0 / len(losses))
-        step_losses["scalar"].append(loss.data)
-        return loss
+        return Value.sum(losses) * (1.0 / len(losses))
 
     def tensor_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Tensor:
-        loss = cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
-        step_losses["tensor"].append(loss.item())
-        return loss
+        return cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
 
-    seconds = {}
-    for name, model, loss_fn in (("scalar", scalar, scalar_loss), ("tensor", tensor, tensor_loss)):
-        optimizer = Adam(model.parameters(), lr=config.scalar_lr)
-        start = time.perf_counter()
-        fit(
-            model,
-            optimizer,
-            loss_fn,
-            (X, labels),
-            epochs=epochs,
-            batch_size=config.scalar_batch_size,
-            rng=np.random.default_rng(order_seed),  # the same batches for both engines
-            desc=f"{name} engine",
-            progress=config.progress,
-        )
-        seconds[name] = time.perf_counter() - start
-
-    s, t = np.array(step_losses["scalar"]), np.array(step_losses["tensor"])
-    loss_agreement = float(np.max(np.abs(s - t)))
-    weights_agreement = max(
-        float(np.max(np.abs(scalar.state_dict()[k] - tensor.state_dict()[k]))) for k in scalar.state_dict()
+    result = train_side_by_side(
+        scalar,
+        tensor,
+        (scalar_loss, tensor_loss),
+        (X, labels),
+        lambda parameters: Adam(parameters, lr=config.scalar_lr),
+        epochs=epochs,
+        batch_size=config.scalar_batch_size,
+        order_seed=order_seed,
+        progress=config.progress,
     )
+    s, t = result.scalar_losses, result.tensor_losses
     # the scalar-trained weights, evaluated on the test set by a Tensor copy (same numbers, much faster)
     evaluator = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
     evaluator.load_state_dict(scalar.state_dict())
@@ -387,11 +355,11 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     return {
         "test_accuracy": round(test_accuracy, 4),
         "epochs": epochs,
-        "seconds_per_epoch": round(seconds["scalar"] / epochs, 3),
-        "tensor_seconds_per_epoch": round(seconds["tensor"] / epochs, 4),
-        "time_ratio": round(seconds["scalar"] / max(seconds["tensor"], 1e-9), 1),
-        "loss_agreement": loss_agreement,
-        "weights_agreement": weights_agreement,
+        "seconds_per_epoch": round(result.scalar_seconds / epochs, 3),
+        "tensor_seconds_per_epoch": round(result.tensor_seconds / epochs, 4),
+        "time_ratio": round(result.time_ratio, 1),
+        "loss_agreement": result.loss_agreement,
+        "weights_agreement": result.weights_agreement,
         "steps": len(s),
         "architecture": "-".join(map(str, sizes)),
         "n_train": n,
@@ -439,12 +407,14 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
             raise UsageError(
                 f"--{name.replace('_', '-')} must be a positive number (got {getattr(config, name)})"
             )
-    parse_hidden(config.hidden)
+    for name in ("train_size", "test_size"):
+        size = getattr(config, name)
+        if size is not None and size < 1:
+            raise UsageError(
+                f"--{name.replace('_', '-')} must be at least 1 (got {size}); leave it out for all"
+            )
+    check_layer_sizes(config.hidden)
     use_augmentation(config.augment, config.dataset)
-    if config.quick:
-        config = Config(**{**vars(config), "epochs": min(config.epochs, 3), "batch_size": 64})
-        config.train_size = config.train_size or 2000
-        config.test_size = config.test_size or 2000
     rng = np.random.default_rng(config.seed)
     data = load_dataset(config.dataset, config.data_dir, config.download)
     data.train_images, data.train_labels = subset(

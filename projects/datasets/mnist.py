@@ -29,12 +29,13 @@ from typing import Callable
 
 import numpy as np
 
-from projects.errors import UsageError
-from projects.idx import IdxError, read_idx
-from projects.io import atomic_open
+from autograd.errors import UsageError
+from autograd.files import atomic_open
+from projects.datasets import EMBEDDED
+from projects.datasets.idx import IdxError, read_idx
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
-EMBEDDED_DIR = Path(__file__).parent / "data" / "mnist"
+EMBEDDED_DIR = EMBEDDED / "mnist"
 EMBEDDED_FILES = {
     "train_images": "train-5k-images-idx3-ubyte.gz",
     "train_labels": "train-5k-labels-idx1-ubyte.gz",

@@ -12,7 +12,7 @@ A project module (``projects/pNN_name.py``) provides a ``Config`` dataclass, ``E
    (the project's metrics plus ``project``, ``seed``, ``config``, ``versions``, ``wall_time_s`` and
    ``figures``) and ``explanation.md`` beside its figures;
 3. renames that folder to ``OUT/NN-name`` (replacing an earlier run), so a failed run never leaves a
-   half-written folder, and regenerates the gallery ``OUT/index.html`` (:mod:`projects.report`).
+   half-written folder, and regenerates the gallery ``OUT/index.html`` (:mod:`projects.lab.report`).
 
 ``run all`` prints one line per project; what a project itself prints goes to ``OUT/NN-name/output.txt``.
 
@@ -32,11 +32,9 @@ A project whose module is missing or fails to import is reported only when it is
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import dataclasses
 import importlib.util
-import inspect
 import io
 import json
 import os
@@ -55,10 +53,11 @@ from typing import Any, Iterator, Literal, Sequence
 import numpy as np
 
 import autograd
-from projects.errors import TrainingError, UsageError
-from projects.io import write_json, write_text
-from projects.registry import PROJECTS, ProjectInfo, find
-from projects.report import make_readable, write_index
+from autograd.errors import TrainingError, UsageError
+from autograd.files import temporary_dir, write_json, write_text
+from projects.lab.config import help_of
+from projects.lab.registry import PROJECTS, ProjectInfo, find
+from projects.lab.report import write_index
 
 RUNNER_FIELDS = ("seed", "quick", "checkpoint", "resume", "progress", "run_dir")
 """Config fields set by the runner's own flags, never by a project option."""
@@ -71,7 +70,7 @@ FALSE_WORDS = ("0", "false", "no", "off")
 
 
 # --------------------------------------------------------------------------------------------------------
-# Command-line wiring (see projects.cli)
+# Command-line wiring (see projects.lab.cli)
 # --------------------------------------------------------------------------------------------------------
 
 
@@ -189,6 +188,20 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type) -> None:
+    """Declare a Config's user fields as ``--name VALUE`` arguments of a subcommand (their text is converted
+    by :func:`convert_option`, like the options after ``run NN``; a missing one keeps the field's default)."""
+    for f in user_fields(config_class):
+        parser.add_argument(option_name(f.name), dest=f.name, metavar="VALUE", default=None, help=help_of(f))
+
+
+def given_options(args: argparse.Namespace, config_class: type) -> dict[str, str | bool]:
+    """The Config fields given on the command line (see :func:`add_config_arguments`), as project options."""
+    return {
+        f.name: getattr(args, f.name) for f in user_fields(config_class) if getattr(args, f.name) is not None
+    }
+
+
 def user_fields(config_class: type) -> list[dataclasses.Field]:
     """The Config fields a user sets with project options (all but the runner's own)."""
     return [f for f in dataclasses.fields(config_class) if f.name not in RUNNER_FIELDS]
@@ -232,9 +245,7 @@ def convert_option(text: str | bool, annotation: Any, option: str) -> Any:
         raise UsageError(f"{option} must be one of {', '.join(map(str, choices))}, got {text!r}")
     if origin in (tuple, list):
         args = [a for a in typing.get_args(annotation) if a is not Ellipsis] or [str]
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if not parts:
-            raise UsageError(f"{option} needs a comma-separated list, got {text!r}")
+        parts = [p.strip() for p in text.split(",") if p.strip()]  # "" is the empty list
         items = [convert_option(p, args[0], option) for p in parts]
         return tuple(items) if origin is tuple else items
     if annotation is int:
@@ -325,6 +336,10 @@ class RunSettings:
     quick: bool = False
     resume: bool = False
     progress: bool | None = None
+    folder: Path | None = None
+    """The run's own folder (default: OUT/NN-name); ``out`` is then its parent."""
+    gallery: bool = True
+    """Regenerate OUT/index.html after the run (``compare`` does so only where a gallery already is)."""
 
 
 @dataclasses.dataclass
@@ -407,7 +422,8 @@ def run_one(
     try:
         return _run_project(info, settings, options or {})
     finally:
-        _refresh_index(settings.out)
+        if settings.gallery:
+            _refresh_index(settings.out)
 
 
 def _run_project(
@@ -421,9 +437,22 @@ def _run_project(
     (``run all``), whatever the project prints goes to ``OUTPUT_FILE`` in its folder, not the terminal."""
     module = load_project(info)
     config = build_config(info, module, settings, options, strict_resume)
-    out = settings.out
+    return run_config(info, module, config, settings, capture_output)
+
+
+def run_config(
+    info: ProjectInfo,
+    module: types.ModuleType,
+    config: Any,
+    settings: RunSettings,
+    capture_output: bool = False,
+) -> RunResult:
+    """Run ``module.run(config, ...)`` in a temporary folder, write the run record (``metrics.json``,
+    ``explanation.md``) beside its figures and rename the folder into place (``settings.folder``, or
+    ``settings.out/NN-name``)."""
+    out = settings.folder.parent if settings.folder else settings.out
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{info.slug}.", suffix=".tmp", dir=out))
+    work = temporary_dir(out, prefix=f".{info.slug}.")
     printed = io.StringIO()
     try:
         start = time.perf_counter()
@@ -438,7 +467,7 @@ def _run_project(
         record = {k: v for k, v in metrics.items() if k != "figures"}
         record.update(
             project=info.slug,
-            seed=settings.seed,
+            seed=config.seed,
             config=config_as_json(config),
             versions=versions(),
             wall_time_s=round(wall, 3),
@@ -446,8 +475,7 @@ def _run_project(
         )
         write_json(work / "metrics.json", record)
         write_text(work / "explanation.md", textwrap.dedent(module.EXPLANATION).strip() + "\n")
-        make_readable(work)
-        final = out / info.slug
+        final = settings.folder or out / info.slug
         _replace_dir(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -552,6 +580,8 @@ def list_command(project: str | None) -> int:
     hints = typing.get_type_hints(module.Config, vars(module))
     for f in user_fields(module.Config):
         default = f.default if f.default is not dataclasses.MISSING else None
+        if isinstance(default, (tuple, list)):
+            default = ",".join(str(v) for v in default)  # as it is written on the command line
         kind = _type_name(hints.get(f.name))
         print(f"  {option_name(f.name):<22} {kind:<8} default {default!s:<10} {docs.get(f.name, '')}")
     return 0
@@ -566,25 +596,10 @@ def _type_name(annotation: Any) -> str:
 
 
 def field_docs(config_class: type) -> dict[str, str]:
-    """The docstring written under each dataclass field (read from the source with ``ast``; none run)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(config_class)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-    docs: dict[str, str] = {}
-    for node, following in zip(body, body[1:]):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            docs[node.target.id] = " ".join(following.value.value.split())
-    return docs
+    """The help line of each Config field, declared with :func:`projects.lab.config.option`."""
+    return {f.name: help_of(f) for f in dataclasses.fields(config_class)}
 
 
 def read_metrics(folder: Path) -> dict[str, Any]:
-    """A run folder's metrics.json (NaN allowed, as written by :func:`projects.io.write_json`)."""
+    """A run folder's metrics.json (NaN allowed, as written by :func:`autograd.files.write_json`)."""
     return json.loads((folder / "metrics.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ Two views of "the loss as a function of the weights":
    dL/dw = 2 mean_n (w x_n + b - y_n) x_n,   dL/db = 2 mean_n (w x_n + b - y_n).
    Gradient descent (gradients from the engine) is drawn on it, next to the exact minimum from the
    normal equations.
-2. An MLP on two moons has hundreds of weights; we look at slices (see :mod:`projects.landscape`): the
+2. An MLP on two moons has hundreds of weights; we look at slices (see :mod:`.landscape`): the
    1-D line from the initial to the final weights, a 2-D plane through the final weights along two
    filter-normalized random directions (contour and 3-D surface, Li et al. 2018), and the training
    trajectory in its own two principal directions.
@@ -22,44 +22,46 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, cross_entropy, mse_loss, no_grad
+from autograd.errors import UsageError, check_options
 from autograd.nn import MLP, Module
 from autograd.optim import SGD
-from projects import landscape
-from projects.datasets import train_test_split, two_moons
-from projects.errors import UsageError, check_options
-from projects.training import fit
-from viz.landscape_plots import draw_contour, draw_surface, plot_contour_figure, plot_surface_figure
+from projects.catalog.p06_landscape import landscape
+from projects.catalog.p06_landscape.plots import (
+    draw_contour,
+    draw_surface,
+    plot_contour_figure,
+    plot_surface_figure,
+)
+from projects.datasets.synthetic import train_test_split, two_moons
+from projects.lab.config import RunConfig, option
+from projects.lab.training import fit
 from viz.plots import plot_decision_regions, plt, save_figure
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the loss-landscape project (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of every random choice: data, initial weights, batches, random directions."""
-    quick: bool = False
-    """A small, fast version (fewer points, epochs and grid points) for the test suite."""
-    progress: bool | None = None
-    """Show progress bars (None: only on a terminal); set by the runner's --no-progress."""
-    linear_steps: int = 40
-    """Gradient-descent steps on the linear-regression surface."""
-    linear_lr: float = 0.4
-    """Learning rate of that gradient descent (the surface's curvature allows up to ~0.46)."""
-    moons: int = 600
-    """Number of two-moons points for the MLP (80% train, 20% test)."""
-    noise: float = 0.2
-    """Standard deviation of the noise added to the moons."""
-    hidden: int = 32
-    """Width of each of the MLP's two hidden layers."""
-    epochs: int = 40
-    """Training epochs of the MLP (its weights are recorded after each one)."""
-    lr: float = 0.05
-    """SGD learning rate of the MLP (momentum 0.9)."""
-    grid: int = 25
-    """Points per axis of the 2-D slices (grid x grid forward passes each)."""
-    span: float = 1.0
-    """The 2-D random slice covers α, β in [-span, span] (in filter-normalized units)."""
+    linear_steps: int = option(40, "Gradient-descent steps on the linear-regression surface.")
+    linear_lr: float = option(
+        0.4, "Learning rate of that gradient descent (the surface's curvature allows up to ~0.46)."
+    )
+    linear_grid: int = option(81, "Points per axis of the linear-regression surface.", quick=9)
+    moons: int = option(600, "Number of two-moons points for the MLP (80% train, 20% test).", quick=200)
+    noise: float = option(0.2, "Standard deviation of the noise added to the moons.")
+    hidden: int = option(32, "Width of each of the MLP's two hidden layers.")
+    epochs: int = option(
+        40, "Training epochs of the MLP (its weights are recorded after each one).", quick=15
+    )
+    lr: float = option(0.05, "SGD learning rate of the MLP (momentum 0.9).")
+    grid: int = option(25, "Points per axis of the 2-D slices (grid x grid forward passes each).", quick=9)
+    span: float = option(
+        1.0, "The 2-D random slice covers α, β in [-span, span] (in filter-normalized units)."
+    )
+    line_points: int = option(
+        61, "Points along the 1-D line from the initial to the final weights.", quick=13
+    )
+    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=60)
 
 
 EXPLANATION = """\
@@ -157,7 +159,7 @@ def linear_regression_part(config: Config, rng: np.random.Generator, out_dir: pa
             f"(it needs lr < 2 / largest Hessian eigenvalue = {lr_limit:.3f})"
         )
     path, losses = gradient_descent_path(x, y, start, config.linear_lr, config.linear_steps)
-    n_grid = 9 if config.quick else 81
+    n_grid = config.linear_grid
     ws = np.linspace(w_star - 4.0, w_star + 4.0, n_grid)
     bs = np.linspace(b_star - 4.0, b_star + 4.0, n_grid)
     Z = mse_surface(x, y, ws, bs)
@@ -237,11 +239,11 @@ def interpolation_part(
     model: MLP,
     states: list[landscape.State],
     data: tuple[np.ndarray, ...],
-    quick: bool,
+    points: int,
     out_dir: pathlib.Path,
 ) -> dict:
     X_train, X_test, y_train, y_test = data
-    alphas = np.linspace(-0.25, 1.25, 13 if quick else 61)
+    alphas = np.linspace(-0.25, 1.25, points)
     train = landscape.interpolate_1d(model, states[0], states[-1], alphas, cross_entropy_on(X_train, y_train))
     test = landscape.interpolate_1d(model, states[0], states[-1], alphas, cross_entropy_on(X_test, y_test))
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
@@ -275,7 +277,7 @@ def random_plane_part(
 ) -> dict:
     d1 = landscape.filter_normalized_direction(final, rng)
     d2 = landscape.filter_normalized_direction(final, rng)
-    n = 9 if config.quick else config.grid
+    n = config.grid
     coords = np.linspace(-config.span, config.span, n)
     Z = landscape.surface_2d(model, final, d1, d2, coords, coords, evaluate)
     title = "train loss around θ*, filter-normalized directions"
@@ -305,7 +307,7 @@ def trajectory_part(
 ) -> dict:
     pca = landscape.trajectory_pca(states)
     path = pca.coords
-    n = 9 if config.quick else config.grid
+    n = config.grid
     low, high = path.min(axis=0), path.max(axis=0)
     pad = 0.2 * np.maximum(high - low, 1e-6)
     xs = np.linspace(low[0] - pad[0], high[0] + pad[0], n)
@@ -354,9 +356,8 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     linear_rng, data_rng, model_seed, train_rng, plane_rng = rng.spawn(5)
     metrics: dict[str, Any] = {"linear_regression": linear_regression_part(config, linear_rng, out_dir)}
 
-    n_points = min(config.moons, 200) if config.quick else config.moons
-    epochs = min(config.epochs, 15) if config.quick else config.epochs
-    X, y = two_moons(n_points, config.noise, data_rng)
+    epochs = config.epochs
+    X, y = two_moons(config.moons, config.noise, data_rng)
     data = train_test_split(X, y, 0.2, data_rng)
     X_train, X_test, y_train, y_test = data
     seed = int(model_seed.integers(2**31))
@@ -368,7 +369,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     metrics["final_loss"] = landscape.loss_at(model, states[-1], train_loss)  # the model keeps θ_final
     metrics["test_accuracy"] = accuracy(model, X_test, y_test)
     metrics["epochs"] = epochs
-    metrics.update(interpolation_part(model, states, data, config.quick, out_dir))
+    metrics.update(interpolation_part(model, states, data, config.line_points, out_dir))
     metrics.update(random_plane_part(config, model, states[-1], train_loss, plane_rng, out_dir))
     metrics.update(trajectory_part(config, model, states, train_loss, out_dir))
 
@@ -382,7 +383,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         y_test,
         out_dir / "decision_regions.png",
         f"trained MLP, test accuracy {metrics['test_accuracy']:.3f}",
-        steps=60 if config.quick else 200,
+        steps=config.resolution,
     )
     metrics["figures"] = [
         "linear_regression_surface.png",

@@ -1,4 +1,9 @@
-"""Writing files so that a crash never leaves one half-written: write a temporary file, then rename it."""
+"""Writing files so that a crash never leaves one half-written: write a temporary file, then rename it.
+
+The one atomic writer of the code base (the engine's ``Module.save``, the projects' run folders, figures and
+checkpoints all go through :func:`atomic_path`). Files and folders get the mode ``open()`` and ``mkdir()``
+would give them (0666 / 0777 less the umask), not ``tempfile``'s owner-only 0600 / 0700.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,16 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
         yield f
 
 
+def temporary_dir(parent: str | os.PathLike[str], prefix: str, suffix: str = ".tmp") -> Path:
+    """A new, empty folder inside ``parent`` (created if needed) for work that is renamed into place once
+    complete; its mode is that of an ordinary ``mkdir`` (0777 less the umask)."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    os.chmod(folder, 0o777 & ~current_umask())
+    return folder
+
+
 def current_umask() -> int:
     """The process's file-creation mask (read by setting it and putting it back)."""
     mask = os.umask(0)
@@ -51,6 +66,14 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     with atomic_open(path, "wb") as f:
         f.write(data)
+
+
+def write_npz(path: str | os.PathLike[str], arrays: dict[str, Any]) -> None:
+    """``np.savez`` of named arrays (weights, checkpoints), written atomically."""
+    import numpy as np  # the engine imports NumPy anyway; here only when saving arrays
+
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def _jsonable(x: Any) -> Any:

@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, cross_entropy, mse_loss, no_grad
+from autograd.errors import UsageError, check_options
 from autograd.nn import MLP, Dropout, Module
 from autograd.optim import Adam
-from projects.datasets import two_moons
-from projects.errors import UsageError, check_options
-from projects.training import History, fit
-from viz.activation_plots import plot_grouped_bars
+from projects.datasets.synthetic import two_moons
+from projects.lab.config import RunConfig, option
+from projects.lab.training import History, fit
+from projects.plots.activations import plot_grouped_bars
 from viz.plots import decision_grid, plt, save_figure
 
 # the networks compared for the gap train in float32 (twice as fast, and precision is not the point there);
@@ -37,33 +38,30 @@ TRAIN_DTYPE = np.float32
 
 
 @dataclass
-class Config:
+class Config(RunConfig):
     """Settings of the dropout project (each field is a command-line flag)."""
 
-    seed: int = 0
-    """Seed of every random choice: data, initial weights, batches, dropout masks."""
-    quick: bool = False
-    """A small, fast version (200 epochs, 500 test points, fewer Monte Carlo samples) for the test suite."""
-    progress: bool | None = None
-    """Show progress bars (None: only on a terminal); set by the runner's --no-progress."""
-    train_points: int = 100
-    """Training points (a small set, so that a big network can memorize its noise)."""
-    test_points: int = 1000
-    """Test points, drawn afresh from the same distribution (many, so that the gap is measured precisely)."""
-    noise: float = 0.35
-    """Standard deviation of the noise added to the moons (0.35: the classes overlap)."""
-    hidden: int = 128
-    """Width of each of the MLP's two hidden layers."""
-    epochs: int = 300
-    """Training epochs for each dropout rate."""
-    lr: float = 0.003
-    """Adam learning rate."""
-    batch_size: int = 25
-    """Mini-batch size."""
-    rates: tuple[float, ...] = (0.0, 0.2, 0.5)
-    """Dropout probabilities to compare (comma-separated on the command line), each in [0, 1)."""
-    mc_samples: int = 20000
-    """Dropout masks averaged to check that E[dropout(x)] = x."""
+    train_points: int = option(
+        100, "Training points (a small set, so that a big network can memorize its noise)."
+    )
+    test_points: int = option(
+        1000,
+        "Test points, drawn afresh from the same distribution (many, so that the gap is measured precisely).",
+        quick=500,
+    )
+    noise: float = option(
+        0.35, "Standard deviation of the noise added to the moons (0.35: the classes overlap)."
+    )
+    hidden: int = option(128, "Width of each of the MLP's two hidden layers.")
+    epochs: int = option(300, "Training epochs for each dropout rate.", quick=200)
+    lr: float = option(0.003, "Adam learning rate.")
+    batch_size: int = option(25, "Mini-batch size.")
+    rates: tuple[float, ...] = option(
+        (0.0, 0.2, 0.5),
+        "Dropout probabilities to compare (comma-separated on the command line), each in [0, 1).",
+    )
+    mc_samples: int = option(20000, "Dropout masks averaged to check that E[dropout(x)] = x.", quick=4000)
+    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60)
 
 
 EXPLANATION = """\
@@ -115,7 +113,7 @@ def inverted_scaling_part(
     config: Config, rates: list[float], rng: np.random.Generator, out_dir: pathlib.Path
 ) -> dict:
     """E[dropout(x)] = x (relative error against the Monte Carlo noise level) and eval mode = identity."""
-    samples = min(config.mc_samples, 4000) if config.quick else config.mc_samples
+    samples = config.mc_samples
     x = rng.normal(0.0, 1.0, 60)
     nonzero = [p for p in rates if p > 0] or [0.5]
     errors, expected = {}, {}
@@ -327,8 +325,8 @@ def tail_mean(values: list[float]) -> float:
 def gap_part(
     config: Config, rates: list[float], rng: np.random.Generator, out_dir: pathlib.Path
 ) -> dict[str, Any]:
-    epochs = min(config.epochs, 200) if config.quick else config.epochs
-    n_test = min(config.test_points, 500) if config.quick else config.test_points
+    epochs = config.epochs
+    n_test = config.test_points
     data_rng, seed_rng = rng.spawn(2)
     X_train, y_train = two_moons(config.train_points, config.noise, data_rng)
     X_test, y_test = two_moons(n_test, config.noise, data_rng)
@@ -354,7 +352,7 @@ def gap_part(
         "train-test gap (mean over the last 10% of epochs)",
         "gap",
     )
-    plot_regions_per_rate(models, accuracy_gap, X_train, y_train, 60 if config.quick else 150, out_dir)
+    plot_regions_per_rate(models, accuracy_gap, X_train, y_train, config.resolution, out_dir)
     low, high = min(rates), max(rates)
     return {
         "gap": {str(p): accuracy_gap[p] for p in rates},

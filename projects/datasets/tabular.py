@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from projects.csv_table import Table, is_missing, parse_number
-from projects.errors import UsageError
+from autograd.errors import UsageError
+from projects.datasets.csv_table import Table, is_missing, parse_number
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 NUMERIC_SHARE = 0.8  # a column with at least this share of numbers is numeric; any text in it is an error
