@@ -265,7 +265,6 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
             adam=adam,
             schedule_steps=max(config.scalar_steps, config.compare_steps),
         )
-        figures.plot_engines(comparison, out_dir / "engines.png")
         metrics.update(
             loss_agreement=comparison.loss_agreement,
             scalar_step_s=round(comparison.scalar_step_s, 5),
@@ -319,9 +318,16 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
             vocab.decode(s)
             for s in tensor.sample(config.num_samples, vocab.bos, config.temperature, sample_rng)
         ]
-        metrics.update(tensor_train_step_s=round(float(np.median(record.step_seconds)), 5))
+        tensor_train_step_s = float(np.median(record.step_seconds))
+        metrics.update(tensor_train_step_s=round(tensor_train_step_s, 5))
+        if comparison is not None:  # per name: the scalar step against a share of a batched tensor step
+            per_name = tensor_train_step_s / min(config.batch_size, len(train_seqs))
+            metrics.update(per_name_ratio=round(comparison.scalar_step_s / per_name, 1))
         title = f"Tensor engine, {config.steps} steps of {min(config.batch_size, len(train_seqs))} names"
     train_seconds = time.perf_counter() - start
+    if comparison is not None:
+        batched = (min(config.batch_size, len(train_seqs)), metrics["tensor_train_step_s"])
+        figures.plot_engines(comparison, out_dir / "engines.png", batched)
     val_nll = record.val_nll[-1]
     figures.plot_training(record, bigram_val_nll, out_dir / "training_curve.png", title)
     known = set(docs.documents)

@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from projects.catalog.p11_gpt.train import Comparison, TrainingRecord
 from viz.plots import plt, save_figure
 
 
-def plot_engines(comparison: Comparison, path: Path) -> Path:
-    """Top: both engines' loss at each side-by-side step (the curves coincide). Bottom: their difference."""
+def plot_engines(comparison: Comparison, path: Path, batched: tuple[int, float] | None = None) -> Path:
+    """Top: both engines' loss at each side-by-side step (the curves coincide). Bottom: their difference.
+    ``batched``: (names per step, seconds per step) of the tensor training, for the time per name."""
     steps = np.arange(1, len(comparison.scalar_losses) + 1)
     scalar, tensor = np.array(comparison.scalar_losses), np.array(comparison.tensor_losses)
     ratio = comparison.scalar_step_s / max(comparison.tensor_step_s, 1e-12)
@@ -36,10 +38,13 @@ def plot_engines(comparison: Comparison, path: Path) -> Path:
         color="C3",
         label=f"Tensor, float64 ({comparison.tensor_step_s * 1e3:.2f} ms/step)",
     )
-    top.set(
-        ylabel="loss (mean -log p per character)",
-        title=f"Same weights, same names: the Tensor step is {ratio:.0f}x faster",
-    )
+    title = f"Same weights, same names, one name a step: the Tensor step is {ratio:.0f}x faster"
+    if batched is not None:
+        names, seconds = batched
+        title += (
+            f"\n(batched, {names} names a step: {comparison.scalar_step_s * names / seconds:.0f}x per name)"
+        )
+    top.set(ylabel="loss (mean -log p per character)", title=title)
     top.legend()
     difference = np.abs(scalar - tensor)
     floor = 1e-18
@@ -50,6 +55,7 @@ def plot_engines(comparison: Comparison, path: Path) -> Path:
         title=f"largest difference {difference.max():.2g} (0 drawn at {floor:g})",
     )
     bottom.set_ylim(floor / 3, max(1e-12, float(difference.max()) * 10))
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     fig.tight_layout()
