@@ -266,3 +266,13 @@ def test_unreadable_files_are_one_line_and_status_2(tmp_path, capsys):
         assert cli.main(["run", "11", "--quick", "--out", str(tmp_path / "out"), "--data", str(path)]) == 2
         lines = error_lines(capsys)
         assert len(lines) == 1 and message in lines[0]
+
+
+def test_the_gallery_links_a_runs_html_pages(tmp_path):
+    from projects.lab.report import render_index
+
+    run = tmp_path / "11-gpt"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"figures": []}))
+    (run / "attention_head.html").write_text("<html></html>")
+    assert '<a href="11-gpt/attention_head.html">attention_head.html</a>' in render_index(tmp_path)
