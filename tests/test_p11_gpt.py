@@ -193,6 +193,7 @@ def test_samples_come_from_the_alphabet_and_stop_at_the_context():
     drawn = TensorGPT(weights, sizes).sample(30, vocab.bos, temperature=2.0, rng=rng)
     assert len(drawn) == 30 and all(len(d) <= 5 and vocab.bos not in d for d in drawn)
     assert {vocab.decode(d) for d in drawn} != {""}
+    assert TensorGPT(weights, sizes).sample(0, vocab.bos, 1.0, rng) == []
     single = ScalarGPT(weights, sizes).sample(vocab.bos, 1.0, rng)
     assert len(single) <= 5 and set(vocab.decode(single)) <= set("abc")
 

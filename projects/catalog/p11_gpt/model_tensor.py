@@ -108,6 +108,8 @@ class TensorGPT:
     def sample(self, count: int, bos: int, temperature: float, rng: np.random.Generator) -> list[list[int]]:
         """``count`` documents drawn in parallel, token by token from softmax(logits / temperature) at the
         last position, each until it draws BOS or fills the context; their tokens without the BOS marks."""
+        if count == 0:
+            return []
         tokens = np.full((count, 1), bos, dtype=np.intp)
         finished = np.zeros(count, dtype=bool)
         with no_grad():
