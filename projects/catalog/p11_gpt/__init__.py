@@ -36,6 +36,7 @@ from projects.catalog.p11_gpt.architecture import Sizes, initial_weights
 from projects.catalog.p11_gpt.data import (
     UNKNOWN_CHOICES,
     Bigram,
+    Documents,
     Vocabulary,
     read_documents,
     split,
@@ -47,6 +48,7 @@ from projects.catalog.p11_gpt.model_tensor import TensorGPT
 from projects.catalog.p11_gpt.train import (
     AdamSettings,
     Comparison,
+    TrainingRecord,
     compare_engines,
     held_out_nll,
     train_scalar,
@@ -229,6 +231,140 @@ def _progress(config: Config, total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, disable=not show, leave=False, unit="step")
 
 
+@dataclass
+class Prepared:
+    """The data as both models see it, and what every random choice after the split starts from."""
+
+    documents: Documents
+    vocab: Vocabulary
+    sizes: Sizes
+    train_docs: list[str]
+    val_docs: list[str]
+    train: list[list[int]]  # token sequences
+    val: list[list[int]]
+    initial: dict[str, np.ndarray]  # the initial weights, the same for both engines
+    order_rng: np.random.Generator  # the order of the names
+    sample_rng: np.random.Generator  # the samples
+
+
+def prepare(config: Config) -> Prepared:
+    """Read the names, split them, tokenize them and draw the initial weights (all from ``config.seed``)."""
+    documents = read_documents(config.data, config.alphabet, config.unknown)
+    rng = np.random.default_rng(config.seed)
+    train_docs, val_docs = split(documents.documents, config.held_out, rng)
+    vocab = vocabulary(documents.documents)
+    sizes = Sizes(
+        vocab.size, config.n_embd, config.n_head, config.n_layer, config.block_size, config.mlp_width
+    )
+    initial = initial_weights(sizes, rng, config.init_std)
+    order_rng, sample_rng = (np.random.default_rng(s) for s in rng.integers(2**63, size=2))
+    return Prepared(
+        documents,
+        vocab,
+        sizes,
+        train_docs,
+        val_docs,
+        token_sequences(train_docs, vocab, sizes.block_size),
+        token_sequences(val_docs, vocab, sizes.block_size),
+        initial,
+        order_rng,
+        sample_rng,
+    )
+
+
+def side_by_side(config: Config, data: Prepared) -> Comparison:
+    """Both engines from the same weights, one training name a step, for ``--compare-steps`` steps."""
+    order = data.order_rng.permutation(len(data.train))
+    names = [data.train[order[i % len(order)]] for i in range(config.compare_steps)]
+    return compare_engines(
+        ScalarGPT(data.initial, data.sizes),
+        TensorGPT(data.initial, data.sizes),
+        names,
+        data.vocab.bos,
+        adam=_adam(config),
+        schedule_steps=max(config.scalar_steps, config.compare_steps),
+    )
+
+
+@dataclass
+class Trained:
+    """A trained model's weights, its training record, its samples and the time per step."""
+
+    weights: dict[str, np.ndarray]
+    record: TrainingRecord
+    samples: list[str]
+    step_s: float  # median seconds per training step
+    names_per_step: int
+    title: str
+
+
+def train_scalar_model(config: Config, data: Prepared) -> Trained:
+    """microgpt's loop on the scalar engine; the held-out NLL from a Tensor copy (same numbers, faster)."""
+    model = ScalarGPT(data.initial, data.sizes)
+    order = data.order_rng.permutation(len(data.train))
+    with _progress(config, config.scalar_steps, "scalar GPT") as bar:
+        record = train_scalar(
+            model,
+            [data.train[i] for i in order],
+            steps=config.scalar_steps,
+            adam=_adam(config),
+            progress=lambda step, loss: bar.update(1),
+        )
+    weights = model.weights()
+    record.eval_steps = [config.scalar_steps]
+    record.val_nll = [held_out_nll(TensorGPT(weights, data.sizes), data.val, data.vocab.bos)]
+    bos = data.vocab.bos
+    samples = [
+        data.vocab.decode(model.sample(bos, config.temperature, data.sample_rng))
+        for _ in range(config.num_samples)
+    ]
+    title = f"scalar engine, {config.scalar_steps} steps of one name"
+    return Trained(weights, record, samples, float(np.median(record.step_seconds)), 1, title)
+
+
+def train_tensor_model(config: Config, data: Prepared) -> Trained:
+    """Adam on batches of names on the Tensor engine, the held-out NLL every ``--eval-every`` steps."""
+    model = TensorGPT(data.initial, data.sizes)
+    batch_size = min(config.batch_size, len(data.train))
+    with _progress(config, config.steps, "tensor GPT") as bar:
+        record = train_tensor(
+            model,
+            data.train,
+            data.val,
+            data.vocab.bos,
+            steps=config.steps,
+            batch_size=batch_size,
+            adam=_adam(config),
+            rng=data.order_rng,
+            eval_every=config.eval_every,
+            progress=lambda step, loss: bar.update(1),
+        )
+    drawn = model.sample(config.num_samples, data.vocab.bos, config.temperature, data.sample_rng)
+    title = f"Tensor engine, {config.steps} steps of {batch_size} names"
+    step_s = float(np.median(record.step_seconds))
+    return Trained(model.weights(), record, [data.vocab.decode(s) for s in drawn], step_s, batch_size, title)
+
+
+def _adam(config: Config) -> AdamSettings:
+    return AdamSettings(config.lr, config.beta1, config.beta2)
+
+
+def comparison_metrics(comparison: Comparison, trained: Trained) -> dict[str, Any]:
+    """The side-by-side numbers; per_name_ratio: a scalar step against one name's share of a batched
+    tensor training step."""
+    per_name = trained.step_s / trained.names_per_step
+    return {
+        "loss_agreement": comparison.loss_agreement,
+        "scalar_step_s": round(comparison.scalar_step_s, 5),
+        "tensor_step_s": round(comparison.tensor_step_s, 6),
+        "step_ratio": round(comparison.scalar_step_s / max(comparison.tensor_step_s, 1e-12), 1),
+        "per_name_ratio": round(comparison.scalar_step_s / max(per_name, 1e-12), 1),
+        "gradient_agreement": comparison.gradient_agreement,
+        "weight_agreement": comparison.weight_agreement,
+        "compare_steps": len(comparison.scalar_losses),
+    }
+
+
 def run(config: Config, out_dir: Path) -> dict[str, Any]:
     """Read the names, train (and compare), evaluate, sample, trace; write the figures into ``out_dir``."""
     from projects.catalog.p11_gpt import figures
@@ -237,134 +373,56 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     _check(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    docs = read_documents(config.data, config.alphabet, config.unknown)
-    rng = np.random.default_rng(config.seed)
-    train_docs, val_docs = split(docs.documents, config.held_out, rng)
-    vocab = vocabulary(docs.documents)
-    sizes = Sizes(
-        vocab.size, config.n_embd, config.n_head, config.n_layer, config.block_size, config.mlp_width
-    )
-    train_seqs = token_sequences(train_docs, vocab, sizes.block_size)
-    val_seqs = token_sequences(val_docs, vocab, sizes.block_size)
-    name = traced_name(config, vocab, val_docs)  # checked before any training
-    initial = initial_weights(sizes, rng, config.init_std)
-    order_rng, sample_rng = (np.random.default_rng(s) for s in rng.integers(2**63, size=2))
-    adam = AdamSettings(config.lr, config.beta1, config.beta2)
-    bigram_val_nll = Bigram.fit(train_seqs, vocab.size).nll(val_seqs)
-
-    metrics: dict[str, Any] = {}
-    comparison: Comparison | None = None
-    if config.engine == "both":
-        order = order_rng.permutation(len(train_seqs))
-        names = [train_seqs[order[i % len(order)]] for i in range(config.compare_steps)]
-        comparison = compare_engines(
-            ScalarGPT(initial, sizes),
-            TensorGPT(initial, sizes),
-            names,
-            vocab.bos,
-            adam=adam,
-            schedule_steps=max(config.scalar_steps, config.compare_steps),
-        )
-        metrics.update(
-            loss_agreement=comparison.loss_agreement,
-            scalar_step_s=round(comparison.scalar_step_s, 5),
-            tensor_step_s=round(comparison.tensor_step_s, 6),
-            step_ratio=round(comparison.scalar_step_s / max(comparison.tensor_step_s, 1e-12), 1),
-            gradient_agreement=comparison.gradient_agreement,
-            weight_agreement=comparison.weight_agreement,
-            compare_steps=config.compare_steps,
-        )
-
+    data = prepare(config)
+    name = traced_name(config, data.vocab, data.val_docs)  # checked before any training
+    bigram_val_nll = Bigram.fit(data.train, data.vocab.size).nll(data.val)
+    comparison = side_by_side(config, data) if config.engine == "both" else None
     start = time.perf_counter()
-    if config.engine == "scalar":
-        scalar = ScalarGPT(initial, sizes)
-        order = order_rng.permutation(len(train_seqs))
-        with _progress(config, config.scalar_steps, "scalar GPT") as bar:
-            record = train_scalar(
-                scalar,
-                [train_seqs[i] for i in order],
-                steps=config.scalar_steps,
-                adam=adam,
-                progress=lambda step, loss: bar.update(1),
-            )
-        weights = scalar.weights()
-        record.eval_steps, record.val_nll = (
-            [config.scalar_steps],
-            [held_out_nll(TensorGPT(weights, sizes), val_seqs, vocab.bos)],
-        )
-        samples = [
-            vocab.decode(scalar.sample(vocab.bos, config.temperature, sample_rng))
-            for _ in range(config.num_samples)
-        ]
-        metrics.update(scalar_step_s=round(float(np.median(record.step_seconds)), 5))
-        title = f"scalar engine, {config.scalar_steps} steps of one name"
-    else:
-        tensor = TensorGPT(initial, sizes)
-        with _progress(config, config.steps, "tensor GPT") as bar:
-            record = train_tensor(
-                tensor,
-                train_seqs,
-                val_seqs,
-                vocab.bos,
-                steps=config.steps,
-                batch_size=config.batch_size,
-                adam=adam,
-                rng=order_rng,
-                eval_every=config.eval_every,
-                progress=lambda step, loss: bar.update(1),
-            )
-        weights = tensor.weights()
-        samples = [
-            vocab.decode(s)
-            for s in tensor.sample(config.num_samples, vocab.bos, config.temperature, sample_rng)
-        ]
-        tensor_train_step_s = float(np.median(record.step_seconds))
-        metrics.update(tensor_train_step_s=round(tensor_train_step_s, 5))
-        if comparison is not None:  # per name: the scalar step against a share of a batched tensor step
-            per_name = tensor_train_step_s / min(config.batch_size, len(train_seqs))
-            metrics.update(per_name_ratio=round(comparison.scalar_step_s / per_name, 1))
-        title = f"Tensor engine, {config.steps} steps of {min(config.batch_size, len(train_seqs))} names"
+    trained = (
+        train_scalar_model(config, data) if config.engine == "scalar" else train_tensor_model(config, data)
+    )
     train_seconds = time.perf_counter() - start
-    if comparison is not None:
-        batched = (min(config.batch_size, len(train_seqs)), metrics["tensor_train_step_s"])
-        figures.plot_engines(comparison, out_dir / "engines.png", batched)
-    val_nll = record.val_nll[-1]
-    figures.plot_training(record, bigram_val_nll, out_dir / "training_curve.png", title)
-    known = set(docs.documents)
-    figures.plot_samples(samples, known, config.temperature, out_dir / "samples.png")
 
-    tokens = token_sequences([name], vocab, sizes.block_size)[0]
+    metrics: dict[str, Any] = {
+        "val_nll": round(trained.record.val_nll[-1], 6),
+        "bigram_val_nll": round(bigram_val_nll, 6),
+    }
+    if comparison is not None:
+        metrics.update(comparison_metrics(comparison, trained))
+        figures.plot_engines(comparison, out_dir / "engines.png", (trained.names_per_step, trained.step_s))
+    step_name = "scalar_step_s" if config.engine == "scalar" else "tensor_train_step_s"
+    metrics[step_name] = round(trained.step_s, 5)
+    figures.plot_training(trained.record, bigram_val_nll, out_dir / "training_curve.png", trained.title)
+    known = set(data.documents.documents)
+    figures.plot_samples(trained.samples, known, config.temperature, out_dir / "samples.png")
+
+    tokens = token_sequences([name], data.vocab, data.sizes.block_size)[0]
     position = min(config.trace_position, len(tokens) - 2)
-    trace = trace_head(weights, sizes, tokens, position, config.trace_head)
+    trace = trace_head(trained.weights, data.sizes, tokens, position, config.trace_head)
     characters = ["BOS", *name][: len(tokens) - 1]
     figures.plot_attention(
         trace.attention, characters, (config.trace_head, position), out_dir / "attention.png"
     )
     stepper = _write_stepper(trace, out_dir / STEPPER_PAGE, name, characters[position])
-
-    n_predictions = sum(len(s) - 1 for s in train_seqs)
-    metrics = {
-        "val_nll": round(val_nll, 6),
-        "bigram_val_nll": round(bigram_val_nll, 6),
+    return {
         **metrics,
-        "samples": samples,
-        "novel_samples": sum(s not in known for s in samples),
-        "final_train_loss": round(float(np.mean(record.losses[-50:])), 4),
+        "samples": trained.samples,
+        "novel_samples": sum(s not in known for s in trained.samples),
+        "final_train_loss": round(float(np.mean(trained.record.losses[-50:])), 4),
         "train_seconds": round(train_seconds, 2),
         "engine": config.engine,
         "steps": config.scalar_steps if config.engine == "scalar" else config.steps,
-        "parameters": sizes.parameter_count(),
-        "vocab_size": vocab.size,
-        "n_train": len(train_docs),
-        "n_val": len(val_docs),
-        "train_characters": n_predictions,
-        "truncated_names": sum(len(d) + 1 > sizes.block_size for d in docs.documents),
-        "skipped_lines": docs.skipped_lines,
-        "data_source": docs.source,
+        "parameters": data.sizes.parameter_count(),
+        "vocab_size": data.vocab.size,
+        "n_train": len(data.train_docs),
+        "n_val": len(data.val_docs),
+        "train_characters": sum(len(s) - 1 for s in data.train),
+        "truncated_names": sum(len(d) + 1 > data.sizes.block_size for d in data.documents.documents),
+        "skipped_lines": data.documents.skipped_lines,
+        "data_source": data.documents.source,
         "traced": {"name": name, "position": position, "head": config.trace_head, "page": stepper},
         "figures": ["engines.png", "training_curve.png", "samples.png", "attention.png"],
     }
-    return metrics
 
 
 def _write_stepper(trace: Any, path: Path, name: str, character: str) -> str | None:
