@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,7 +127,7 @@ def test_next_labels():
     assert next_labels(["0", "1", "2"], False, 2) == ["3", "4"]
 
 
-# ---- bad input: one line, exit status 2 ---------------------------------------------------------------------
+# ---- bad input: one line, exit status 2 -------------------------------------------------------------------
 
 
 def forecast_error(capsys, model, steps: str = "6") -> str:
@@ -200,3 +202,11 @@ def edit_arrays(**arrays):
 )
 def test_a_tampered_model_folder(airline_model, tmp_path, capsys, change, expected):
     assert expected in forecast_error(capsys, tampered(airline_model, tmp_path, change))
+
+
+def test_the_readme_shows_a_forecast_figure():
+    root = Path(__file__).resolve().parents[1]
+    figures = re.findall(
+        r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", (root / "README.md").read_text(encoding="utf-8")
+    )
+    assert "docs/p10-forecast.png" in figures and (root / "docs/p10-forecast.png").stat().st_size > 10_000
