@@ -145,7 +145,7 @@ def airline(tmp_path_factory):
 
 
 def test_airline_mlp_beats_seasonal_naive(airline):
-    """The original criterion: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
+    """The bar: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
     metrics, out = airline
     assert AIRLINE == "airline" and metrics["test_period"] == "1959-01..1960-12"
     assert metrics["train_period"] == "1949-01..1958-12" and metrics["season"] == 12
