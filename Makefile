@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= runs
 
-.PHONY: run test lint bench docs system-deps clean
+.PHONY: run test lint bench pictures system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,9 @@ bench: $(VENV)/.test-stamp
 
 # the README's picture: micrograd's lecture neuron, its graph and a page stepping through both passes
 NEURON := "tanh(x1*w1 + x2*w2 + b)" --set x1=2 w1=-3 x2=0 w2=1 b=6.8813735870195432
-docs: $(VENV)/.run-stamp
-	$(BIN)/backprop-lab graph $(NEURON) -o docs/neuron.svg
-	$(BIN)/backprop-lab trace $(NEURON) --html docs/neuron.html --json docs/neuron.json > /dev/null
+pictures: $(VENV)/.run-stamp
+	$(BIN)/backprop-lab graph $(NEURON) -o viz/examples/neuron.svg
+	$(BIN)/backprop-lab trace $(NEURON) --html viz/examples/neuron.html --json viz/examples/neuron.json > /dev/null
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -1,5 +1,5 @@
-"""The README's first picture, docs/neuron.svg (micrograd's lecture neuron), and its stepper and trace are
-what `make docs` makes from the current code, and show the gradients learners know from the lecture."""
+"""The README's first picture, viz/examples/neuron.svg (micrograd's lecture neuron), and its stepper and
+trace are what `make pictures` makes from the current code, and show the gradients learners know."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from projects.lab.cli import main as cli_main
 from viz.stepper import stepper_data
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "viz" / "examples"
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "--set", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"]
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -28,7 +28,7 @@ def test_the_readme_neuron_is_current_and_shows_the_lectures_gradients(tmp_path:
     assert cli_main(["graph", *NEURON, "-o", str(tmp_path / "neuron.svg")]) == 0
     assert "dL/dx1 = -1.5, dL/dw1 = 1, dL/dx2 = 0.5, dL/dw2 = 0, dL/db = 0.5" in capsys.readouterr().out
     texts = _texts(DOCS / "neuron.svg")
-    assert texts == _texts(tmp_path / "neuron.svg")  # regenerate with `make docs`
+    assert texts == _texts(tmp_path / "neuron.svg")  # regenerate with `make pictures`
     assert "∂L/∂t4 = 1 - L**2" in texts and "∂t1/∂x1 = w1 = -3" in texts
     assert "grad -1.5" in texts and "L = tanh(x1*w1 + x2*w2 + b)" in texts
 
