@@ -402,8 +402,8 @@ def draw_stepper_frames(
     The full style (each edge's local derivative as a formula) left to right when every frame fits, else
     top to bottom when that fits; else the compact style (see :func:`viz.graph.draw_graph`; the step's
     text keeps each formula) in whichever direction fits with more room. ``rankdir`` other than ``auto``
-    fixes the direction. When nothing fits: the compact style top to bottom when that needs no sideways
-    scrolling, else in whichever direction fits at the larger scale (the stepper pans and zooms).
+    fixes the direction. When nothing fits, the stepper pans and zooms a drawing in the full style, top to
+    bottom when that needs no sideways scrolling, else in whichever direction fits at the larger scale.
     """
     frames = trace_frames(tracer)
     source_path = source_path or Path("trace.dot")
@@ -429,12 +429,14 @@ def draw_stepper_frames(
                 svgs = draw_all(direction, compact)
                 if fit_scale(_largest(svgs), box) >= 1:
                     return frames, svgs
+    # nothing fits: the stepper pans and zooms, and each edge names its local derivative again (in a
+    # drawing seen a part at a time, a bare number is hard to place)
     if rankdir != "auto":
-        return frames, draw_all(rankdir, True)
-    wide, tall = sizes["LR"], sizes["TB"]
+        return frames, draw_all(rankdir, False)
+    wide, tall = last_size("LR", False), last_size("TB", False)
     narrow_enough = tall[0] <= box[0] < wide[0]
     better = "TB" if narrow_enough or fit_scale(tall, box) > fit_scale(wide, box) else "LR"
-    return frames, draw_all(better, True)
+    return frames, draw_all(better, False)
 
 
 def write_stepper(
