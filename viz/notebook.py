@@ -24,7 +24,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from autograd.errors import UsageError
 
@@ -127,8 +127,9 @@ def disable(shell: Any = None) -> bool:
 # HTML pages: the stepper and any self-contained page, each in its own iframe
 # --------------------------------------------------------------------------------------------------------
 
-_SVG_HEIGHT = re.compile(r'<svg[^>]*\bheight="([\d.]+)pt"')
+_SVG_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)pt"')
 PAGE_CHROME_PX = 300  # the stepper's title, help, controls and equations above the frame
+FRAME_WIDTH_PX = 900  # about the width a notebook gives an output
 
 
 def iframe(page: str, height: int = 600, title: str = "embedded page") -> str:
@@ -140,6 +141,29 @@ def iframe(page: str, height: int = 600, title: str = "embedded page") -> str:
         f'title="{html.escape(title, quote=True)}" '
         f'style="width:100%;height:{int(height)}px;border:1px solid #ddd;border-radius:4px"></iframe>'
     )
+
+
+def fit_to_width(page: str) -> str:
+    """A stepper page that opens in its own "fit to width" mode (its zoom button switches to actual size).
+
+    Embedded in a notebook, the whole graph should be in view; and at actual size the stepper scrolls the
+    current node into view, which would scroll the notebook around it too. A page without the stepper's
+    zoom button is returned unchanged."""
+    button = '<button id="zoom" type="button">fit to width</button>'
+    if button not in page or "<body>" not in page:
+        return page
+    page = page.replace(button, '<button id="zoom" type="button">actual size</button>', 1)
+    return page.replace("<body>", '<body class="fit">', 1)
+
+
+def fitted_height(svg: str, width_px: int = FRAME_WIDTH_PX) -> int:
+    """The height in pixels of a Graphviz SVG (sized in points, 1 pt = 4/3 px) scaled down to fit
+    ``width_px``; 150 when the SVG states no size."""
+    size = _SVG_SIZE.search(svg)
+    if size is None:
+        return 150
+    width, height = (float(v) * 4 / 3 for v in size.groups())
+    return int(height * min(1.0, width_px / max(width, 1.0)))
 
 
 def stepper_iframe(tracer: BackwardTracer, title: str = "Backward pass, step by step") -> str:
@@ -154,9 +178,8 @@ def stepper_iframe(tracer: BackwardTracer, title: str = "Backward pass, step by 
         frames = render_frames(tracer)
     except UsageError as e:
         return f"<p>No stepper: {html.escape(str(e))}</p>"
-    tallest_pt = max((float(m.group(1)) for f in frames for m in [_SVG_HEIGHT.search(f)] if m), default=200)
-    height = min(PAGE_CHROME_PX + int(tallest_pt * 4 / 3), 900)
-    return iframe(render_html(tracer, frames, title), height, title)
+    height = PAGE_CHROME_PX + max((fitted_height(frame) for frame in frames), default=150)
+    return iframe(fit_to_width(render_html(tracer, frames, title)), height, title)
 
 
 class Page:
@@ -169,10 +192,18 @@ class Page:
         return iframe(self.page, self.height, self.title)
 
 
-def show_page(path: str | Path, height: int = 700) -> Page:
-    """The HTML page at ``path`` (self-contained: inline styles, scripts and images) as a displayable."""
+def show_page(path: str | Path, height: int | None = None) -> Page:
+    """The HTML page at ``path`` (self-contained: inline styles, scripts and images) as a displayable.
+
+    A stepper page opens fitted to the width (see :func:`fit_to_width`), in an iframe as tall as its
+    tallest frame needs; any other page gets ``height`` pixels (default 700)."""
     path = Path(path)
-    return Page(path.read_text(encoding="utf-8"), height, path.name)
+    page = path.read_text(encoding="utf-8")
+    fitted = fit_to_width(page)
+    if height is None:
+        frames = re.findall(r"<svg[^>]*>", page) if fitted != page else []
+        height = PAGE_CHROME_PX + max(map(fitted_height, frames)) if frames else 700
+    return Page(fitted, height, path.name)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -201,3 +232,39 @@ def show_figures(folder: str | Path, names: Iterable[str] | None = None, width: 
             display(SVG(filename=str(path)))
         else:
             display(Image(filename=str(path), width=width))
+
+
+def scalar_metrics(metrics: Mapping[str, Any], keys: Sequence[str] | str | None = None) -> dict[str, Any]:
+    """The metrics worth a table: numbers, booleans and short strings; a dict of those is spelled out as
+    ``name.key``. ``keys``: only these, in this order (a list, or one string of names separated by
+    spaces); a name the run did not report is left out."""
+    if isinstance(keys, str):
+        keys = keys.split()
+    shown: dict[str, Any] = {}
+    for name in keys if keys is not None else metrics:
+        if name not in metrics:
+            continue
+        value = metrics[name]
+        if isinstance(value, Mapping):
+            shown.update({f"{name}.{k}": v for k, v in value.items() if _is_short(v)})
+        elif _is_short(value):
+            shown[name] = value
+    return shown
+
+
+def _is_short(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= 60
+    return isinstance(value, (bool, int, float)) or value is None
+
+
+def show_metrics(metrics: Mapping[str, Any], keys: Sequence[str] | str | None = None) -> None:
+    """Display a run's metrics as a two-column table (see :func:`scalar_metrics`)."""
+    from IPython.display import Markdown, display
+
+    def cell(value: Any) -> str:
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        return text.replace("|", "\\|")
+
+    rows = [f"| {name} | {cell(value)} |" for name, value in scalar_metrics(metrics, keys).items()]
+    display(Markdown("\n".join(["| metric | value |", "| --- | --- |", *rows])))
