@@ -19,7 +19,7 @@ $(VENV)/.run-stamp: setup.cfg pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
 	@bash .ci/system-deps.sh test
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,export]'
 	touch $@ $(VENV)/.run-stamp
 
 $(VENV)/.notebooks-stamp: setup.cfg pyproject.toml | $(BIN)/python

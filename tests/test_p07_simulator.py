@@ -15,7 +15,7 @@ import pytest
 from autograd.errors import UsageError
 from projects.catalog import p07_simulator as p07
 
-# The example's published output (issue 3), pinned here independently of the module's own copy.
+# The example's published output, pinned here independently of the module's own copy.
 A2 = 0.67013076
 LOSS = 0.05440686
 DW2 = [[-0.07084855], [-0.05353001]]

@@ -23,7 +23,6 @@ as JSON, the tables as text and a figure comparing the three methods.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -35,7 +34,9 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.errors import UsageError
 from autograd.files import write_json, write_text
+from projects.lab import runner
 from projects.lab.config import RunConfig, option
+from projects.lab.registry import find
 
 PARAMETERS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (2, 2), "b1": (1, 2), "W2": (2, 1), "b2": (1, 1)}
@@ -421,21 +422,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m projects.catalog.p07_simulator", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=Path("runs/07-simulator"), help="output folder")
-    for field in dataclasses.fields(Config):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type in ("bool", bool):
-            parser.add_argument(flag, action="store_true")
-        else:
-            kind = int if field.type in ("int", int) else float
-            parser.add_argument(flag, type=kind, default=field.default)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    runner.add_config_arguments(parser, Config)
     args = parser.parse_args(argv)
-    config = Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
+    settings = runner.RunSettings(out=args.out.parent, seed=args.seed, folder=args.out, gallery=False)
     try:
-        metrics = run(config, args.out)
+        runner.run_one(find("07"), settings, runner.given_options(args, Config))
     except UsageError as e:
         print(f"p07_simulator: error: {e}", file=sys.stderr)
         return 2
-    write_json(args.out / "metrics.json", metrics)
     print(
         f"wrote {args.out}/ (graph.svg, backprop.html, trace.json, tables.txt, gradients.png, metrics.json)"
     )

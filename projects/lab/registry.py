@@ -18,7 +18,8 @@ class ProjectInfo:
 
     @property
     def slug(self) -> str:
-        return f"{self.number}-{self.name}"
+        """``NN-name``, the run folder's name (just ``name`` for a command such as ``compare``)."""
+        return f"{self.number}-{self.name}" if self.number else self.name
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -36,6 +37,10 @@ PROJECTS: tuple[ProjectInfo, ...] = (
     ProjectInfo("09", "dropout", "projects.catalog.p09_dropout", "Dropout"),
     ProjectInfo("10", "timeseries", "projects.catalog.p10_timeseries", "Time-series forecasting"),
 )
+
+
+COMPARE = ProjectInfo("", "compare", "projects.catalog.compare", "The same MLP on both engines")
+"""``backprop-lab compare``: run through the runner like a project, but not one of ``run all``."""
 
 
 def find(key: str) -> ProjectInfo:

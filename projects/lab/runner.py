@@ -188,6 +188,20 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type) -> None:
+    """Declare a Config's user fields as ``--name VALUE`` arguments of a subcommand (their text is converted
+    by :func:`convert_option`, like the options after ``run NN``; a missing one keeps the field's default)."""
+    for f in user_fields(config_class):
+        parser.add_argument(option_name(f.name), dest=f.name, metavar="VALUE", default=None, help=help_of(f))
+
+
+def given_options(args: argparse.Namespace, config_class: type) -> dict[str, str | bool]:
+    """The Config fields given on the command line (see :func:`add_config_arguments`), as project options."""
+    return {
+        f.name: getattr(args, f.name) for f in user_fields(config_class) if getattr(args, f.name) is not None
+    }
+
+
 def user_fields(config_class: type) -> list[dataclasses.Field]:
     """The Config fields a user sets with project options (all but the runner's own)."""
     return [f for f in dataclasses.fields(config_class) if f.name not in RUNNER_FIELDS]
@@ -322,6 +336,10 @@ class RunSettings:
     quick: bool = False
     resume: bool = False
     progress: bool | None = None
+    folder: Path | None = None
+    """The run's own folder (default: OUT/NN-name); ``out`` is then its parent."""
+    gallery: bool = True
+    """Regenerate OUT/index.html after the run (``compare`` does so only where a gallery already is)."""
 
 
 @dataclasses.dataclass
@@ -398,13 +416,20 @@ def _replace_dir(new: Path, final: Path) -> None:
 
 
 def run_one(
-    info: ProjectInfo, settings: RunSettings, options: dict[str, str | bool] | None = None
+    info: ProjectInfo,
+    settings: RunSettings,
+    options: dict[str, str | bool] | None = None,
+    config: Any = None,
 ) -> RunResult:
-    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery."""
+    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery; with
+    ``config``, that Config as it is (from Python) instead of one built from ``options``."""
     try:
+        if config is not None:
+            return run_config(info, load_project(info), config, settings)
         return _run_project(info, settings, options or {})
     finally:
-        _refresh_index(settings.out)
+        if settings.gallery:
+            _refresh_index(settings.out)
 
 
 def _run_project(
@@ -418,7 +443,20 @@ def _run_project(
     (``run all``), whatever the project prints goes to ``OUTPUT_FILE`` in its folder, not the terminal."""
     module = load_project(info)
     config = build_config(info, module, settings, options, strict_resume)
-    out = settings.out
+    return run_config(info, module, config, settings, capture_output)
+
+
+def run_config(
+    info: ProjectInfo,
+    module: types.ModuleType,
+    config: Any,
+    settings: RunSettings,
+    capture_output: bool = False,
+) -> RunResult:
+    """Run ``module.run(config, ...)`` in a temporary folder, write the run record (``metrics.json``,
+    ``explanation.md``) beside its figures and rename the folder into place (``settings.folder``, or
+    ``settings.out/NN-name``)."""
+    out = settings.folder.parent if settings.folder else settings.out
     out.mkdir(parents=True, exist_ok=True)
     work = temporary_dir(out, prefix=f".{info.slug}.")
     printed = io.StringIO()
@@ -435,7 +473,7 @@ def _run_project(
         record = {k: v for k, v in metrics.items() if k != "figures"}
         record.update(
             project=info.slug,
-            seed=settings.seed,
+            seed=config.seed,
             config=config_as_json(config),
             versions=versions(),
             wall_time_s=round(wall, 3),
@@ -443,7 +481,7 @@ def _run_project(
         )
         write_json(work / "metrics.json", record)
         write_text(work / "explanation.md", textwrap.dedent(module.EXPLANATION).strip() + "\n")
-        final = out / info.slug
+        final = settings.folder or out / info.slug
         _replace_dir(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
