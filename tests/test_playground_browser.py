@@ -55,14 +55,6 @@ def test_page_is_self_contained_and_holds_every_epoch(recorded: tuple[Path, list
     assert data["tasks"][1]["sizes"] == [2, 5, 5, 1]
 
 
-def test_a_quick_run_writes_the_playground(tmp_path: Path) -> None:
-    config = p04.Config(quick=True, xor_epochs=3, moons_epochs=2, moons=20, frames=2, resolution=10)
-    metrics = p04.run(config, tmp_path)
-    page = (tmp_path / p04.PLAYGROUND_FILE).read_text(encoding="utf-8")
-    assert "playground.html" not in metrics["figures"]  # a page, not a figure
-    assert page.count('data-task="') == 2 and "two moons" in page
-
-
 @pytest.mark.browser
 def test_playground_in_headless_chromium(recorded: tuple[Path, list[dict]]) -> None:
     if not Path(CHROMIUM).exists():
