@@ -34,9 +34,10 @@ run: $(VENV)/.run-stamp
 	$(BIN)/backprop-lab run all --out $(OUT)
 	@echo "Report: $(OUT)/index.html"
 
-# JupyterLab from the venv, rooted at notebooks/ (the kernel is the venv's Python; runs go to notebooks/runs/)
+# JupyterLab from the venv, rooted at notebooks/ (the kernel is the venv's Python; runs go to notebooks/runs/);
+# as root (in a container, say) Jupyter refuses to start without --allow-root
 notebooks lab: $(VENV)/.notebooks-stamp
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks
 
 # two test workers on two cores: one BLAS thread each, so they do not fight over the cores
 test: $(VENV)/.test-stamp
