@@ -83,7 +83,8 @@ def node_html(root: Any) -> str | None:
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return (
         f'<pre style="margin:0 0 .3em 0">{html.escape(repr(root))}</pre>'
-        f'<img alt="the computation graph of this value" src="data:image/svg+xml;base64,{data}">'
+        f'<img alt="the computation graph of this value" style="max-width:100%" '
+        f'src="data:image/svg+xml;base64,{data}">'
     )
 
 
