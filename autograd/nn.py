@@ -221,12 +221,7 @@ def reset_grads(params: Iterable[Value | Tensor], set_to_none: bool = True) -> N
     never ``None``: it becomes ``0.0`` either way.
     """
     for p in params:
-        if isinstance(p, Value):
-            p.grad = 0.0
-        elif set_to_none:
-            p.grad = None
-        elif p.grad is not None:
-            p.grad[...] = 0
+        p.zero_grad(set_to_none)
 
 
 class Linear(Module):
