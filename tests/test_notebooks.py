@@ -22,6 +22,7 @@ from autograd import Tensor, Value
 from projects.lab.registry import PROJECTS
 from viz import notebook
 from viz.expr import build
+from viz.stepper import stepper_data
 from viz.trace import trace_backward
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,8 +84,9 @@ def test_notebook_runs_and_shows_figures(path: Path, tmp_path: Path, monkeypatch
     pages = [
         html.unescape(m) for o in outputs for m in SRCDOC.findall(o.get("data", {}).get("text/html", ""))
     ]
-    steppers = [p for p in pages if 'id="trace-data"' in p and 'class="frame"' in p and 'id="slider"' in p]
+    steppers = [p for p in pages if 'class="bp-stepper"' in p and 'class="frame"' in p]
     assert len(steppers) >= 2  # the tracer shows itself as its stepper, twice in this notebook
+    assert all(stepper_data(p)["frames"] for p in steppers)
     rich = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("data:image/svg+xml;base64," in h and "Value(data=" in h for h in rich)  # a Value's graph
 
@@ -129,24 +131,18 @@ def test_two_steppers_on_one_page_keep_their_ids_apart() -> None:
     outside = SRCDOC.sub('srcdoc=""', page)
     assert outside.count("<iframe") == 2 and " id=" not in outside and "<script" not in outside
     inner = [html.unescape(m) for m in SRCDOC.findall(page)]
-    assert all('id="slider"' in p and 'class="fit"' in p for p in inner)  # fitted: no scrolling around
-    assert "tanh" in inner[0] and "tanh" not in inner[1]
-
-
-def test_fit_to_width_leaves_other_pages_alone() -> None:
-    page = "<html><body><p>hello</p></body></html>"
-    assert notebook.fit_to_width(page) == page
-    stepper = '<body>\n<button id="zoom" type="button">fit to width</button>'
-    assert (
-        notebook.fit_to_width(stepper)
-        == '<body class="fit">\n<button id="zoom" type="button">actual size</button>'
-    )
+    frames = [stepper_data(p)["frames"] for p in inner]  # each iframe holds one whole stepper page
+    assert any("tanh" in f["headline"] for f in frames[0])
+    assert not any("tanh" in f["headline"] for f in frames[1])
+    assert [p.count("<figure") for p in inner] == [len(f) for f in frames]
 
 
 def test_fitted_height_scales_wide_graphs_down() -> None:
     assert notebook.fitted_height('<svg width="300pt" height="150pt">', 900) == 200
     assert notebook.fitted_height('<svg width="1350pt" height="300pt">', 900) == 200  # 1800 px wide: halved
     assert notebook.fitted_height("<svg>", 900) == 150
+    assert notebook.stepper_height(['<svg width="300pt" height="150pt">']) == 520  # at least
+    assert notebook.stepper_height(['<svg width="300pt" height="3000pt">']) == 900  # at most
 
 
 def test_scalar_metrics_spell_out_dicts_and_skip_what_is_missing() -> None:

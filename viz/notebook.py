@@ -8,7 +8,7 @@ inside IPython calls :func:`enable` itself; :func:`disable` switches it off.
 
 A :class:`viz.trace.BackwardTracer` shows itself as its HTML stepper (``_repr_html_`` calls
 :func:`stepper_iframe`). Each stepper page lives in its own ``<iframe srcdoc=...>``, so several on one
-notebook page keep their element ids and scripts apart.
+notebook page keep their element ids, keys and scripts apart, and each fits its drawing to its own frame.
 
 :func:`show_figures` displays the image files a project run wrote (PNG, GIF and JPEG as images, SVG as
 SVG) and :func:`show_page` a self-contained HTML page (the stepper, project 04's playground) in an iframe.
@@ -144,19 +144,6 @@ def iframe(page: str, height: int = 600, title: str = "embedded page") -> str:
     )
 
 
-def fit_to_width(page: str) -> str:
-    """A stepper page that opens in its own "fit to width" mode (its zoom button switches to actual size).
-
-    Embedded in a notebook, the whole graph should be in view; and at actual size the stepper scrolls the
-    current node into view, which would scroll the notebook around it too. A page without the stepper's
-    zoom button is returned unchanged."""
-    button = '<button id="zoom" type="button">fit to width</button>'
-    if button not in page or "<body>" not in page:
-        return page
-    page = page.replace(button, '<button id="zoom" type="button">actual size</button>', 1)
-    return page.replace("<body>", '<body class="fit">', 1)
-
-
 def fitted_height(svg: str, width_px: int = FRAME_WIDTH_PX) -> int:
     """The height in pixels of a Graphviz SVG (sized in points, 1 pt = 4/3 px) scaled down to fit
     ``width_px``; 150 when the SVG states no size."""
@@ -167,20 +154,25 @@ def fitted_height(svg: str, width_px: int = FRAME_WIDTH_PX) -> int:
     return int(height * min(1.0, width_px / max(width, 1.0)))
 
 
-def stepper_iframe(tracer: BackwardTracer, title: str = "Backward pass, step by step") -> str:
-    """The stepper page of ``tracer`` (every frame drawn by Graphviz) in an iframe tall enough for its
-    tallest frame; a one-line note instead when it cannot be drawn (no ``dot``, or too many steps)."""
-    from viz.stepper import render_html
-    from viz.trace import render_frames
+def stepper_iframe(tracer: BackwardTracer, title: str = "Forward and backward pass, step by step") -> str:
+    """The stepper page of ``tracer`` (every frame drawn by Graphviz, see :mod:`viz.stepper`) in an
+    iframe; a one-line note instead when it cannot be drawn (no ``dot``, or too many steps)."""
+    from viz.stepper import draw_stepper_frames, render_html
 
     if shutil.which("dot") is None:
         return "<p>The stepper needs Graphviz's <code>dot</code> (apt-get install graphviz).</p>"
     try:
-        frames = render_frames(tracer)
+        frames, svgs = draw_stepper_frames(tracer, source_path=Path("trace.dot"))
     except UsageError as e:
         return f"<p>No stepper: {html.escape(str(e))}</p>"
-    height = PAGE_CHROME_PX + max((fitted_height(frame) for frame in frames), default=150)
-    return iframe(fit_to_width(render_html(tracer, frames, title)), height, title)
+    return iframe(render_html(tracer, svgs, title, frames=frames), stepper_height(svgs), title)
+
+
+def stepper_height(svgs: Iterable[str]) -> int:
+    """An iframe height for a stepper: its controls and equations, and room for its tallest drawing
+    fitted to the width (the stepper scales its drawing to the iframe), between 520 and 900 pixels."""
+    tallest = max((fitted_height(svg) for svg in svgs), default=150)
+    return max(520, min(PAGE_CHROME_PX + tallest, 900))
 
 
 class Page:
@@ -194,17 +186,15 @@ class Page:
 
 
 def show_page(path: str | Path, height: int | None = None) -> Page:
-    """The HTML page at ``path`` (self-contained: inline styles, scripts and images) as a displayable.
-
-    A stepper page opens fitted to the width (see :func:`fit_to_width`), in an iframe as tall as its
-    tallest frame needs; any other page gets ``height`` pixels (default 700)."""
+    """The HTML page at ``path`` (self-contained: inline styles, scripts and images) as a displayable,
+    ``height`` pixels tall (default: a stepper's height from its drawings, see :func:`stepper_height`;
+    700 for any other page)."""
     path = Path(path)
     page = path.read_text(encoding="utf-8")
-    fitted = fit_to_width(page)
     if height is None:
-        frames = re.findall(r"<svg[^>]*>", page) if fitted != page else []
-        height = PAGE_CHROME_PX + max(map(fitted_height, frames)) if frames else 700
-    return Page(fitted, height, path.name)
+        drawings = re.findall(r"<svg[^>]*>", page) if 'class="bp-stepper"' in page else []
+        height = stepper_height(drawings) if drawings else 700
+    return Page(page, height, path.name)
 
 
 # --------------------------------------------------------------------------------------------------------

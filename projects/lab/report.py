@@ -38,7 +38,7 @@ PAGE_SUFFIXES = (".html",)
 FILE_SUFFIXES = (".txt", ".json", ".csv")
 NOT_ARTEFACTS = {"metrics.json", "explanation.md", "output.txt", "index.html"}  # shown otherwise
 DESCRIPTIONS = {
-    "backprop.html": "the backward pass, one chain-rule step at a time (buttons, arrow keys, slider)",
+    "backprop.html": "the forward, then the backward pass, one step at a time (buttons, arrow keys, slider)",
     "playground.html": "training replayed epoch by epoch: boundary, every neuron, the weights, the loss",
     "tables.txt": "the forward and backward passes as tables of numbers",
     "trace.json": "every chain-rule step, as JSON",
