@@ -1,10 +1,11 @@
 """The gallery ``OUT/index.html``: every run's figures, metrics and explanation on one page.
 
 The page is self-contained (inline CSS, no script, nothing fetched from the network); images, SVG graphs
-and GIF animations are referenced by relative paths (``02-xor/loss_curve.png``), so the folder can be
-moved or zipped as a whole. Everything taken from a run (explanations, metric names and values, file
-names) is HTML-escaped; explanations are rendered from a small subset of markdown (headings, paragraphs,
-bullet and numbered lists, ``**bold**``, ``*italic*``, ```code```).
+and GIF animations are referenced by relative paths (``02-xor/loss_curve.png``), and so are the HTML pages
+a run wrote (a tracer stepper), so the folder can be moved or zipped as a whole. Everything taken from a
+run (explanations, metric names and values, file names) is HTML-escaped; explanations are rendered from a
+small subset of markdown (headings, paragraphs, bullet and numbered lists, ``**bold**``, ``*italic*``,
+```code```).
 
 The projects appear in the registry's order, followed by any other folder holding a ``metrics.json``
 (``compare``, say). Folders whose name starts with a dot (unfinished runs, checkpoints) are ignored.
