@@ -41,6 +41,7 @@ NOT_ARTEFACTS = {"metrics.json", "explanation.md", "output.txt", "index.html"}  
 DESCRIPTIONS = {
     "backprop.html": "the forward, then the backward pass, one step at a time (buttons, arrow keys, slider)",
     "playground.html": "training replayed epoch by epoch: boundary, every neuron, the weights, the loss",
+    "attention_head.html": "one attention head's softmax and weighted sum, forward then backward",
     "tables.txt": "the forward and backward passes as tables of numbers",
     "trace.json": "every chain-rule step, as JSON",
     "forecasts.csv": "the test forecasts beside the true values",
