@@ -126,6 +126,12 @@ class BackwardTracer:
         )
         self._order = self._names = None
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the stepper page, in an iframe of its own (see :func:`viz.notebook.stepper_iframe`)."""
+        from viz.notebook import stepper_iframe
+
+        return stepper_iframe(self)
+
     # ---- the graph as the trace sees it ----
 
     @property
