@@ -34,6 +34,8 @@ class Op:
     """Base class: ``name`` labels graph nodes; subclasses define ``forward`` and ``backward``."""
 
     name = "op"
+    forward_formula: str = ""  # the result from the inputs {0}, {1}, ..., e.g. "{0} @ {1}" (for the tracer)
+    vjp_formulas: tuple[str, ...] = ()  # dL/d(input i) from {g} = dL/d(out), the inputs, {out} the result
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **params: Any) -> Array:
@@ -66,6 +68,8 @@ class Add(Op):
     """z = x + y;   dz/dx = 1, dz/dy = 1"""
 
     name = "+"
+    forward_formula = "{0} + {1}"
+    vjp_formulas = ("{g}", "{g}")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -80,6 +84,8 @@ class Sub(Op):
     """z = x - y;   dz/dx = 1, dz/dy = -1"""
 
     name = "-"
+    forward_formula = "{0} - {1}"
+    vjp_formulas = ("{g}", "-{g}")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -94,6 +100,8 @@ class Mul(Op):
     """z = x * y;   dz/dx = y, dz/dy = x"""
 
     name = "*"
+    forward_formula = "{0} * {1}"
+    vjp_formulas = ("{g} * {1}", "{g} * {0}")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -110,6 +118,8 @@ class Div(Op):
     """z = x / y;   dz/dx = 1/y, dz/dy = -x/y**2"""
 
     name = "/"
+    forward_formula = "{0} / {1}"
+    vjp_formulas = ("{g} / {1}", "-{g} * {0} / {1}**2")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -126,6 +136,8 @@ class Neg(Op):
     """z = -x;   dz/dx = -1"""
 
     name = "neg"
+    forward_formula = "-{0}"
+    vjp_formulas = ("-{g}",)
 
     @staticmethod
     def forward(ctx, x):
@@ -143,6 +155,8 @@ class Pow(Op):
     y = 0, x**y = 1 is constant in y near x = 0; PyTorch gives 0 there too."""
 
     name = "**"
+    forward_formula = "{0} ** {1}"
+    vjp_formulas = ("{g} * {1} * {0}**({1} - 1)", "{g} * {out} * log({0})")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -181,6 +195,8 @@ class MatMul(Op):
     """Z = X @ Y (batched over leading axes);   dL/dX = dL/dZ @ Y^T,   dL/dY = X^T @ dL/dZ"""
 
     name = "@"
+    forward_formula = "{0} @ {1}"
+    vjp_formulas = ("{g} @ {1}ᵀ", "{0}ᵀ @ {g}")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -222,6 +238,8 @@ class Sum(Op):
     """z = sum_i x_i over ``axis``;   dz/dx_i = 1 (the gradient is copied back along the summed axes)"""
 
     name = "sum"
+    forward_formula = "sum({0})"
+    vjp_formulas = ("broadcast({g})",)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -238,6 +256,8 @@ class Mean(Op):
     """z = (1/n) sum_i x_i over ``axis``;   dz/dx_i = 1/n"""
 
     name = "mean"
+    forward_formula = "mean({0})"
+    vjp_formulas = ("broadcast({g}) / n",)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -255,6 +275,8 @@ class Max(Op):
     """z = max_i x_i over ``axis``;   dz/dx_i = 1 at the maximum (ties share it), else 0"""
 
     name = "max"
+    forward_formula = "max({0})"
+    vjp_formulas = ("broadcast({g}) * ({0} == {out}) / ties",)
     reduce = staticmethod(np.max)
 
     @classmethod
@@ -275,6 +297,8 @@ class Min(Max):
     """z = min_i x_i over ``axis``;   dz/dx_i = 1 at the minimum (ties share it), else 0"""
 
     name = "min"
+    forward_formula = "min({0})"
+    vjp_formulas = ("broadcast({g}) * ({0} == {out}) / ties",)
     reduce = staticmethod(np.min)
 
 
@@ -287,6 +311,8 @@ class Reshape(Op):
     """z = x viewed with another shape;   the gradient is reshaped back"""
 
     name = "reshape"
+    forward_formula = "reshape({0})"
+    vjp_formulas = ("reshape({g})",)
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -302,6 +328,8 @@ class Transpose(Op):
     """z = x with its axes permuted;   the gradient is permuted back by the inverse permutation"""
 
     name = "transpose"
+    forward_formula = "transpose({0})"
+    vjp_formulas = ("transpose_back({g})",)
 
     @staticmethod
     def forward(ctx, x, axes=None):
@@ -319,6 +347,8 @@ class GetItem(Op):
     (``np.add.at``, so an entry selected twice receives both contributions)"""
 
     name = "getitem"
+    forward_formula = "{0}[index]"
+    vjp_formulas = ("scatter_add({g}, index)",)
 
     @staticmethod
     def forward(ctx, x, index):
@@ -352,6 +382,8 @@ class Concat(Op):
     """z = [x_1, ..., x_k] joined along ``axis``;   each x_i receives its own slice of the gradient"""
 
     name = "concat"
+    forward_formula = "concat({all})"
+    vjp_formulas = ("slice_{i}({g})",)
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
@@ -369,6 +401,8 @@ class Stack(Op):
     """z = [x_1, ..., x_k] stacked along a new ``axis``;   x_i receives the gradient's slice i"""
 
     name = "stack"
+    forward_formula = "stack({all})"
+    vjp_formulas = ("{g}[{i}]",)
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
@@ -390,6 +424,8 @@ class Exp(Op):
     """z = e**x;   dz/dx = e**x"""
 
     name = "exp"
+    forward_formula = "exp({0})"
+    vjp_formulas = ("{g} * {out}",)
 
     @staticmethod
     def forward(ctx, x):
@@ -406,6 +442,8 @@ class Log(Op):
     """z = ln(x);   dz/dx = 1/x"""
 
     name = "log"
+    forward_formula = "log({0})"
+    vjp_formulas = ("{g} / {0}",)
 
     @staticmethod
     def forward(ctx, x):
@@ -421,6 +459,8 @@ class Sqrt(Op):
     """z = sqrt(x);   dz/dx = 1 / (2 sqrt(x))"""
 
     name = "sqrt"
+    forward_formula = "sqrt({0})"
+    vjp_formulas = ("{g} / (2 * {out})",)
 
     @staticmethod
     def forward(ctx, x):
@@ -437,6 +477,8 @@ class Abs(Op):
     """z = |x|;   dz/dx = sign(x)   (0 at x = 0)"""
 
     name = "abs"
+    forward_formula = "abs({0})"
+    vjp_formulas = ("{g} * sign({0})",)
 
     @staticmethod
     def forward(ctx, x):
@@ -452,6 +494,8 @@ class Tanh(Op):
     """t = tanh(x);   dt/dx = 1 - t**2"""
 
     name = "tanh"
+    forward_formula = "tanh({0})"
+    vjp_formulas = ("{g} * (1 - {out}**2)",)
 
     @staticmethod
     def forward(ctx, x):
@@ -474,6 +518,8 @@ class Sigmoid(Op):
     """s = 1 / (1 + e**-x);   ds/dx = s (1 - s)"""
 
     name = "sigmoid"
+    forward_formula = "sigmoid({0})"
+    vjp_formulas = ("{g} * {out} * (1 - {out})",)
 
     @staticmethod
     def forward(ctx, x):
@@ -491,6 +537,8 @@ class ReLU(Op):
     """z = max(0, x);   dz/dx = 1 if x > 0 else 0,  which is sign(z)  (and NaN at NaN, where z is NaN)"""
 
     name = "relu"
+    forward_formula = "relu({0})"
+    vjp_formulas = ("{g} * ({0} > 0)",)
 
     @staticmethod
     def forward(ctx, x):
@@ -507,6 +555,8 @@ class LeakyReLU(Op):
     """z = x if x > 0 else alpha x;   dz/dx = 1 if x > 0 else alpha,  i.e.  alpha + (1 - alpha) H(x)"""
 
     name = "leaky_relu"
+    forward_formula = "leaky_relu({0}, alpha)"
+    vjp_formulas = ("{g} * where({0} > 0, 1, alpha)",)
 
     @staticmethod
     def forward(ctx, x, alpha=0.01):
@@ -523,6 +573,8 @@ class ELU(Op):
     """z = x if x > 0 else alpha (e**x - 1);   dz/dx = 1 if x > 0 else alpha e**x"""
 
     name = "elu"
+    forward_formula = "elu({0}, alpha)"
+    vjp_formulas = ("{g} * where({0} > 0, 1, alpha * exp({0}))",)
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
@@ -541,6 +593,8 @@ class SiLU(Op):
     """z = x sigmoid(x);   dz/dx = s + x s (1 - s), with s = sigmoid(x)"""
 
     name = "silu"
+    forward_formula = "{0} * sigmoid({0})"
+    vjp_formulas = ("{g} * (s + {0} * s * (1 - s)), s = sigmoid({0})",)
 
     @staticmethod
     def forward(ctx, x):
@@ -558,6 +612,8 @@ class Softplus(Op):
     """z = ln(1 + e**x);   dz/dx = sigmoid(x)"""
 
     name = "softplus"
+    forward_formula = "log(1 + exp({0}))"
+    vjp_formulas = ("{g} * sigmoid({0})",)
 
     @staticmethod
     def forward(ctx, x):
@@ -579,6 +635,8 @@ class Softmax(Op):
     """p_i = e**x_i / sum_j e**x_j;   dp_i/dx_j = p_i (delta_ij - p_j),  so  dL/dx = p (g - sum_j g_j p_j)"""
 
     name = "softmax"
+    forward_formula = "softmax({0})"
+    vjp_formulas = ("{out} * ({g} - sum({g} * {out}))",)
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -596,6 +654,8 @@ class LogSoftmax(Op):
     """y_i = x_i - log sum_j e**x_j;   dy_i/dx_j = delta_ij - p_j,  so  dL/dx = g - p sum_j g_j"""
 
     name = "log_softmax"
+    forward_formula = "log_softmax({0})"
+    vjp_formulas = ("{g} - exp({out}) * sum({g})",)
 
     @staticmethod
     def forward(ctx, x, axis=-1):
@@ -616,6 +676,8 @@ class Dropout(Op):
     """
 
     name = "dropout"
+    forward_formula = "{0} * mask / (1 - p)"
+    vjp_formulas = ("{g} * mask / (1 - p)",)
 
     @staticmethod
     def forward(ctx, x, p=0.5, rng=None):
@@ -638,6 +700,8 @@ class CrossEntropy(Op):
     dL/dx_n = (softmax(x_n) - onehot(y_n)) / N.   Finite for any finite logits (log-sum-exp shift)."""
 
     name = "cross_entropy"
+    forward_formula = "cross_entropy({0}, {1})"
+    vjp_formulas = ("{g} * (softmax({0}) - onehot({1})) / N", "none (class indices)")
 
     @staticmethod
     def forward(ctx, logits, targets):
@@ -659,6 +723,8 @@ class BinaryCrossEntropyWithLogits(Op):
     dL/dx = (s(x) - y) / n,   dL/dy = -x / n."""
 
     name = "bce_with_logits"
+    forward_formula = "bce_with_logits({0}, {1})"
+    vjp_formulas = ("{g} * (sigmoid({0}) - {1}) / n", "-{g} * {0} / n")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -679,6 +745,8 @@ class MSELoss(Op):
     """L = mean((p - t)**2);   dL/dp = 2 (p - t) / n,   dL/dt = -dL/dp"""
 
     name = "mse"
+    forward_formula = "mean(({0} - {1})**2)"
+    vjp_formulas = ("{g} * 2 * ({0} - {1}) / n", "-{g} * 2 * ({0} - {1}) / n")
 
     @staticmethod
     def forward(ctx, p, t):
@@ -697,6 +765,8 @@ class MAELoss(Op):
     """L = mean(|p - t|);   dL/dp = sign(p - t) / n,   dL/dt = -dL/dp"""
 
     name = "mae"
+    forward_formula = "mean(abs({0} - {1}))"
+    vjp_formulas = ("{g} * sign({0} - {1}) / n", "-{g} * sign({0} - {1}) / n")
 
     @staticmethod
     def forward(ctx, p, t):
@@ -716,6 +786,8 @@ class HuberLoss(Op):
     dL/dp = clip(p - t, -d, d) / n,   dL/dt = -dL/dp"""
 
     name = "huber"
+    forward_formula = "mean(huber({0} - {1}, delta))"
+    vjp_formulas = ("{g} * clip({0} - {1}, -delta, delta) / n", "-{g} * clip({0} - {1}, -delta, delta) / n")
 
     @staticmethod
     def forward(ctx, p, t, delta=1.0):

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from autograd.nn import reset_grads
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -101,9 +102,9 @@ class Optimizer:
         if values:
             self._slots.append(_Slot(values))
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = 0.0 if isinstance(p, Value) else None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the parameters' gradients, as ``Module.zero_grad`` does (see ``autograd.nn.reset_grads``)."""
+        reset_grads(self.params, set_to_none)
 
     def step(self) -> None:
         self.steps += 1

@@ -388,6 +388,10 @@ class Value:
     def _accumulate_grad(self, grad: float) -> None:
         self.grad += grad
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """grad = 0.0, the state before any backward pass (a Value's gradient is a float, never None)."""
+        self.grad = 0.0
+
     def backward(self, observer: BackwardObserver | None = None) -> None:
         """Compute d(self)/d(node) for every node this value depends on and add it to ``node.grad``."""
         backpropagate(self, 1.0, observer)

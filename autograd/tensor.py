@@ -131,6 +131,14 @@ class Tensor:
         else:
             self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """grad = None, the state before any backward pass (PyTorch's default), or, with
+        ``set_to_none=False``, zeroed in place (a None gradient stays None, as in PyTorch)."""
+        if set_to_none:
+            self.grad = None
+        elif self.grad is not None:
+            self.grad[...] = 0
+
     def backward(self, grad: ArrayLike | None = None, observer: BackwardObserver | None = None) -> None:
         """Add dL/d(node) to ``node.grad`` for every node this tensor depends on (L = this tensor).
 

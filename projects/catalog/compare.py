@@ -20,7 +20,6 @@ Writes ``compare.png`` (both loss curves in one plot, and their difference), ``m
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -100,7 +99,7 @@ def compare(config: Config, out_dir: str | Path) -> dict[str, Any]:
     settings = runner.RunSettings(
         out=folder.parent, seed=config.seed, folder=folder, gallery=(folder.parent / "index.html").exists()
     )
-    return runner.run_config(COMPARE, sys.modules[__name__], config, settings).metrics
+    return runner.run_one(COMPARE, settings, config=config).metrics
 
 
 # --------------------------------------------------------------------------------------------------------

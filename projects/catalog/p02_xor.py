@@ -287,7 +287,7 @@ def label_parameters(model: MLP) -> None:
 def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
     """Draw the graph of the loss on x = (1, 0) to SVG; return 'written' or why it was skipped."""
     try:
-        from viz.graph import draw_graph, save_graph
+        from viz.graph import choose_rankdir, draw_graph, save_graph
     except ImportError as e:  # the graph module is optional for this project
         return f"skipped: {e}"
     label_parameters(model)
@@ -298,11 +298,10 @@ def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
     loss.label = "L"
     model.zero_grad()
     loss.backward()
-    graph = draw_graph(
-        loss, rankdir="LR", title="loss on x = (1, 0), target 1: values, gradients, local derivatives"
-    )
-    try:
-        save_graph(graph, path)
+    title = "loss on x = (1, 0), target 1: values, gradients, local derivatives"
+    try:  # left to right if that fits a page, else top to bottom: never a line to scroll sideways along
+        rankdir = choose_rankdir(lambda rd: draw_graph(loss, rd, title=title), path.with_suffix(".dot"))
+        save_graph(draw_graph(loss, rankdir, title=title), path)
     except UsageError as e:  # no Graphviz `dot`: the DOT source is written instead
         return f"skipped: {e}"
     finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from autograd.errors import UsageError
 from autograd.files import write_json, write_text
@@ -39,7 +39,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         default=[],
         help="values of the expression's inputs, e.g. --set x=2 w=-3",
     )
-    parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
+    parser.add_argument(
+        "--rankdir",
+        choices=("auto", "LR", "TB", "RL", "BT"),
+        default="auto",
+        help="layout direction (default auto: left to right when that fits a 1280 px window, else top down)",
+    )
     if name == "graph":
         parser.add_argument(
             "-o",
@@ -56,7 +61,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "trace":
         parser.add_argument("--html", type=Path, help="write the step-by-step HTML page here")
         parser.add_argument("--json", type=Path, help="write the trace as JSON here")
-        parser.add_argument("--frames", type=Path, metavar="DIR", help="write one SVG per step into DIR")
+        parser.add_argument(
+            "--frames",
+            type=Path,
+            metavar="DIR",
+            help="write one SVG per frame into DIR: forwardN.svg, seed.svg, stepN.svg",
+        )
     else:
         raise ValueError(f"projects.lab.expression_cli has no subcommand {name!r}")
 
@@ -80,7 +90,7 @@ def main(name: str, args: argparse.Namespace) -> int:
 
 
 def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
-    from viz.graph import FORMATS, draw_graph, save_graph
+    from viz.graph import FORMATS, choose_rankdir, draw_graph, save_graph
     from viz.naming import graph_order, node_names
 
     output = Path(args.output)
@@ -93,7 +103,15 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
     root.backward()
     order = graph_order(root)
     names = node_names(order)
-    graph = draw_graph(root, args.rankdir, max_nodes=args.max_nodes or None, names=names)
+    max_nodes = args.max_nodes or None
+    title = f"{names[id(root)]} = {args.expr}"
+    rankdir = args.rankdir
+    if rankdir == "auto":
+        rankdir = choose_rankdir(
+            lambda rd: draw_graph(root, rd, max_nodes=max_nodes, names=names, title=title),
+            output.with_suffix(".dot"),
+        )
+    graph = draw_graph(root, rankdir, max_nodes=max_nodes, names=names, title=title)
     _write(lambda: save_graph(graph, output), output)
     position = {label: k for k, label in enumerate(inputs)}  # list gradients in the expression's order
     leaves = sorted((n for n in order if not n._parents), key=lambda n: position.get(n.label, len(position)))
@@ -103,21 +121,23 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
 
 
 def _trace(root: Value, args: argparse.Namespace) -> int:
-    from viz.trace import render_frames, render_table, trace_backward, trace_to_json
+    from viz.trace import render_table, trace_backward, trace_to_json
 
     tracer = trace_backward(root)
-    title = f"Backward pass of {args.expr}"
+    title = f"Forward and backward pass of {args.expr}"
     values = ", ".join(args.assignments)
     # everything is computed before the first file is written
-    html_text = frames = None
+    html_text = frames = svgs = None
     if args.html is not None or args.frames is not None:
+        from viz.stepper import draw_stepper_frames
+
         dot_path = (args.html or args.frames / "frame").with_suffix(".dot")
-        frames = render_frames(tracer, args.rankdir, source_path=dot_path)
+        frames, svgs = draw_stepper_frames(tracer, args.rankdir, dot_path)
     if args.html is not None:
         from viz.stepper import render_html
 
-        assert frames is not None
-        html_text = render_html(tracer, frames, title, subtitle=f"inputs: {values}")
+        assert frames is not None and svgs is not None
+        html_text = render_html(tracer, svgs, title, subtitle=f"inputs: {values}", frames=frames)
     if args.json is not None:
         data = trace_to_json(tracer)
         data["expression"] = args.expr
@@ -125,16 +145,30 @@ def _trace(root: Value, args: argparse.Namespace) -> int:
     if html_text is not None:
         _write(lambda: write_text(args.html, html_text), args.html)
     if args.frames is not None:
-        assert frames is not None
-        width = len(str(len(frames)))
-        for k, svg in enumerate(frames):
-            path = args.frames / f"step{k + 1:0{width}d}.svg"
+        assert frames is not None and svgs is not None
+        for filename, svg in zip(_frame_filenames(frames), svgs):
+            path = args.frames / filename
             _write(lambda p=path, s=svg: write_text(p, s), path)
     sys.stdout.write(render_table(tracer))
     for label, path in (("HTML stepper", args.html), ("JSON", args.json), ("SVG frames", args.frames)):
         if path is not None:
             print(f"wrote {label}: {path}")
     return 0
+
+
+def _frame_filenames(frames: Sequence[Any]) -> list[str]:
+    """``forward1.svg ... seed.svg, step1.svg ...`` (numbers padded to one width within each pass)."""
+    counts = {phase: sum(f.phase == phase for f in frames) for phase in ("forward", "backward")}
+    seen = {"forward": 0, "backward": 0}
+    names = []
+    for f in frames:
+        if f.phase == "seed":
+            names.append("seed.svg")
+            continue
+        seen[f.phase] += 1
+        width = len(str(counts[f.phase]))
+        names.append(f"{'forward' if f.phase == 'forward' else 'step'}{seen[f.phase]:0{width}d}.svg")
+    return names
 
 
 def _write(action: Callable[[], object], path: Path) -> None:

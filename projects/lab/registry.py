@@ -36,6 +36,7 @@ PROJECTS: tuple[ProjectInfo, ...] = (
     ProjectInfo("08", "activations", "projects.catalog.p08_activations", "Activation functions compared"),
     ProjectInfo("09", "dropout", "projects.catalog.p09_dropout", "Dropout"),
     ProjectInfo("10", "timeseries", "projects.catalog.p10_timeseries", "Time-series forecasting"),
+    ProjectInfo("11", "gpt", "projects.catalog.p11_gpt", "A GPT on both engines (microgpt's model)"),
 )
 
 

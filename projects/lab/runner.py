@@ -416,10 +416,16 @@ def _replace_dir(new: Path, final: Path) -> None:
 
 
 def run_one(
-    info: ProjectInfo, settings: RunSettings, options: dict[str, str | bool] | None = None
+    info: ProjectInfo,
+    settings: RunSettings,
+    options: dict[str, str | bool] | None = None,
+    config: Any = None,
 ) -> RunResult:
-    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery."""
+    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery; with
+    ``config``, that Config as it is (from Python) instead of one built from ``options``."""
     try:
+        if config is not None:
+            return run_config(info, load_project(info), config, settings)
         return _run_project(info, settings, options or {})
     finally:
         if settings.gallery:

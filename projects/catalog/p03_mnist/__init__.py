@@ -24,6 +24,7 @@ their losses agree and how much slower the scalar engine is.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
 from projects.lab.config import RunConfig, check_layer_sizes, option
 from projects.lab.engines import train_side_by_side
+from projects.lab.model_files import save_mlp
 from projects.lab.training import History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
@@ -106,6 +108,11 @@ that a digit moved by a pixel is the same digit, so it is shown. This lifts the 
 * `misclassified.png`: test images the network got wrong, captioned with its prediction and the truth.
   Many are ambiguous even to a person.
 * `per_class_accuracy.png`: the share of each class's test images classified correctly.
+* `model/`: the trained MLP (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
+  mnist.onnx` (or `--to torch`) carries it to ONNX or PyTorch. With the export extra installed
+  (`pip install 'backprop-lab[export]'`), the run exports it to ONNX itself and reports the accuracy of the
+  ONNX model under onnxruntime on the same test images (`onnx_test_accuracy`, next to `test_accuracy`: they
+  must be equal), whether every prediction is the same, and the largest difference of a logit.
 * With `--model cnn` (two 5x5 convolutions with ReLU and 2x2 max pooling, then two linear layers; Adam 1e-3,
   batches of 64), `feature_maps.png`: one test digit and what each channel of the first convolution makes of
   it after ReLU (dark: strong response), with the 5x5 kernel that produced it. Each kernel is a small
@@ -361,6 +368,28 @@ def report_predictions(
     }
 
 
+MODEL_INPUT = "the flattened 28x28 image: 784 pixel intensities scaled to [0, 1], row by row"
+
+
+def onnx_check(model: MLP, X_test: np.ndarray, y_test: np.ndarray, logits: np.ndarray) -> dict[str, Any]:
+    """The model exported to ONNX and run by onnxruntime on the test set: its accuracy and how far its logits
+    are from ours. Empty when the export extra (onnx, onnxruntime) is not installed."""
+    from autograd.export import MissingExtraError, run_onnx, to_onnx
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.onnx"
+            to_onnx(model, path, input_shape=(1, X_test.shape[1]))
+            onnx_logits = run_onnx(path, X_test)
+    except MissingExtraError:
+        return {}
+    return {
+        "onnx_test_accuracy": round(float((onnx_logits.argmax(axis=1) == y_test).mean()), 4),
+        "onnx_same_predictions": bool(np.array_equal(onnx_logits.argmax(axis=1), logits.argmax(axis=1))),
+        "onnx_max_logit_difference": float(np.abs(onnx_logits - logits).max()),
+    }
+
+
 def run_tensor(config: Config, out_dir: Path, data: ImageData, rng: np.random.Generator) -> dict[str, Any]:
     augment = use_augmentation(config.augment, config.dataset)
     model, history, seconds_per_epoch, X_test, y_test, logits = train_tensor(data, config, rng, augment)
@@ -369,8 +398,12 @@ def run_tensor(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
         history, out_dir / "curves.png", f"{name}: {config.model.upper()} {architecture(model)}"
     )
     epochs, batch_size, lr, schedule = training_settings(config)
+    model.eval()
+    if isinstance(model, MLP):  # the model files and the ONNX export describe MLPs (not yet the CNN)
+        save_mlp(out_dir / "model", model, input=MODEL_INPUT, classes=list(data.classes))
     metrics: dict[str, Any] = {
         "test_accuracy": round(history["test_accuracy"][-1], 4),
+        **(onnx_check(model, X_test, y_test, logits) if isinstance(model, MLP) else {}),
         "epochs": len(history.epochs),
         "seconds_per_epoch": round(seconds_per_epoch, 3),
         "train_accuracy": round(history["train_accuracy"][-1], 4),
