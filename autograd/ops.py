@@ -1662,9 +1662,13 @@ class BinaryCrossEntropy(Op):
 # An input x (N, C, *S) padded to xp, with a kernel of size K, stride s and dilation d, has output positions
 # p with out_a = floor((S_a + 2 pad_a - d_a (K_a - 1) - 1) / s_a) + 1 along each spatial axis a. Kernel tap
 # k reads xp[n, c, p s + k d] for every output position p at once: one strided slice of xp. The columns
-# (im2col) stack those slices, X_col[c, k, n, p] = xp[n, c, p s + k d], so that a convolution is one matrix
-# product W (O, C K) @ X_col (C K, N P). Folding (col2im) is the adjoint: each tap's slice is added back
+# (im2col) stack those slices, X_col[c, k, p, n] = xp[n, c, p s + k d], so that a convolution is one matrix
+# product W (O, C K) @ X_col (C K, P N). Folding (col2im) is the adjoint: each tap's slice is added back
 # where it was read from. Python loops run over the kernel's taps only (25 for 5 x 5), never over pixels.
+#
+# Memory layout: these ops work on (C, *spatial, N) arrays, the batch innermost, so that every strided copy
+# and addition moves runs of N contiguous numbers; their results are (N, C, *spatial) views of such arrays
+# (no copy), and the next convolution or pooling reads them without copying again.
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -1675,52 +1679,50 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation
 def _taps(
     kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], out_size: tuple[int, ...]
 ):
-    """For each kernel tap, in row-major order: (its number, the index of what it reads from xp)."""
+    """For each kernel tap, in row-major order: (its number, the index of what it reads from a
+    (C, *spatial, N) array)."""
     for number, tap in enumerate(np.ndindex(*kernel)):
         region = tuple(
             slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(tap, dilation, stride, out_size)
         )
-        yield number, (slice(None), slice(None), *region)
+        yield number, (slice(None), *region, slice(None))
+
+
+def _batch_last(x: Array, padding: tuple[int, ...] = (), value: float = 0.0) -> Array:
+    """x (N, C, *spatial) as a C-contiguous (C, *spatial + 2 padding, N) array (no copy when x is already
+    a view of one and needs no padding)."""
+    moved = np.moveaxis(x, 0, -1)
+    if any(padding):
+        return np.pad(moved, ((0, 0), *((p, p) for p in padding), (0, 0)), constant_values=value)
+    return np.ascontiguousarray(moved)
+
+
+def _batch_first(x: Array) -> Array:
+    """(C, *spatial, N) as the (N, C, *spatial) view."""
+    return np.moveaxis(x, -1, 0)
+
+
+def _crop(x: Array, padding: tuple[int, ...]) -> Array:
+    """A (C, *spatial, N) array without ``padding`` on each side of its spatial axes."""
+    if not any(padding):
+        return x
+    return x[(slice(None), *(slice(p, n - p) for p, n in zip(padding, x.shape[1:-1])), slice(None))]
 
 
 def _im2col(xp: Array, kernel, stride, dilation, out_size) -> Array:
-    """X_col (C, prod(K), N, *out) with X_col[c, k, n, p] = xp[n, c, p s + k d]: one copy per tap."""
-    n, c = xp.shape[:2]
-    cols = np.empty((c, int(np.prod(kernel)), n, *out_size), dtype=xp.dtype)
+    """X_col (C, prod(K), *out, N) of xp (C, *spatial, N): X_col[c, k, p, n] = xp[c, p s + k d, n]."""
+    cols = np.empty((xp.shape[0], int(np.prod(kernel)), *out_size, xp.shape[-1]), dtype=xp.dtype)
     for number, region in _taps(kernel, stride, dilation, out_size):
-        np.copyto(cols[:, number], xp[region].swapaxes(0, 1))
+        np.copyto(cols[:, number], xp[region])
     return cols
 
 
 def _col2im(cols: Array, shape: tuple[int, ...], kernel, stride, dilation) -> Array:
-    """The adjoint of :func:`_im2col`: zeros of ``shape`` (N, C, *spatial), each tap's slice added back."""
+    """The adjoint of :func:`_im2col`: zeros of ``shape`` (C, *spatial, N), each tap's slice added back."""
     folded = np.zeros(shape, dtype=cols.dtype)
-    for number, region in _taps(kernel, stride, dilation, cols.shape[3:]):
-        folded[region] += cols[:, number].swapaxes(0, 1)
+    for number, region in _taps(kernel, stride, dilation, cols.shape[2:-1]):
+        folded[region] += cols[:, number]
     return folded
-
-
-def _pad_spatial(x: Array, padding: tuple[int, ...], value: float = 0.0) -> Array:
-    if not any(padding):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)), constant_values=value)
-
-
-def _crop_spatial(x: Array, padding: tuple[int, ...]) -> Array:
-    if not any(padding):
-        return x
-    return x[(slice(None), slice(None), *(slice(p, n - p) for p, n in zip(padding, x.shape[2:])))]
-
-
-def _channel_rows(x: Array, groups: int) -> Array:
-    """(N, C, *spatial) as (groups, C/groups, N * prod(spatial)): channels as matrix rows (a copy unless
-    the memory is already channel-major)."""
-    return x.swapaxes(0, 1).reshape(groups, x.shape[1] // groups, -1)
-
-
-def _batch_first(rows: Array, n: int, size: tuple[int, ...]) -> Array:
-    """(groups, C/groups, N * prod(size)) as (N, C, *size): a transposed view, no copy."""
-    return rows.reshape(-1, n, *size).swapaxes(0, 1)
 
 
 class Conv(Op):
@@ -1736,24 +1738,27 @@ class Conv(Op):
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
         n, kernel = x.shape[0], w.shape[2:]
-        out_size = tuple(conv_output_size(*a) for a in zip(x.shape[2:], kernel, stride, padding, dilation))
-        xp = _pad_spatial(x, padding)
-        cols = _im2col(xp, kernel, stride, dilation, out_size).reshape(groups, -1, n * int(np.prod(out_size)))
+        xp = _batch_last(x, padding)
+        out_size = tuple(
+            conv_output_size(s, k, st, 0, d) for s, k, st, d in zip(xp.shape[1:-1], kernel, stride, dilation)
+        )
+        cols = _im2col(xp, kernel, stride, dilation, out_size).reshape(groups, -1, int(np.prod(out_size)) * n)
         weights = w.reshape(groups, w.shape[0] // groups, -1)  # (G, O/G, C/G * K)
-        out = _batch_first(weights @ cols, n, out_size)  # (N, O, *out), channel-major in memory
+        out = _batch_first((weights @ cols).reshape(w.shape[0], *out_size, n))
         if b is not None:
             out += b.reshape(-1, *(1,) * len(out_size))
-        ctx.saved = (cols, weights, x.shape, xp.shape, w.shape, stride, padding, dilation)
+        ctx.saved = (cols, weights, xp.shape, w.shape, stride, padding, dilation)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        cols, weights, x_shape, xp_shape, w_shape, stride, padding, dilation = ctx.saved
-        rows = _channel_rows(g, weights.shape[0])  # (G, O/G, N * P)
+        cols, weights, xp_shape, w_shape, stride, padding, dilation = ctx.saved
+        groups = weights.shape[0]
+        rows = _batch_last(g).reshape(groups, w_shape[0] // groups, -1)  # (G, O/G, P N)
         gx = gw = gb = None
         if ctx.needs_grad[0]:
-            dcols = (_swap(weights) @ rows).reshape(x_shape[1], -1, x_shape[0], *g.shape[2:])
-            gx = _crop_spatial(_col2im(dcols, xp_shape, w_shape[2:], stride, dilation), padding)
+            dcols = (_swap(weights) @ rows).reshape(xp_shape[0], -1, *g.shape[2:], g.shape[0])
+            gx = _batch_first(_crop(_col2im(dcols, xp_shape, w_shape[2:], stride, dilation), padding))
         if ctx.needs_grad[1]:
             gw = (rows @ _swap(cols)).reshape(w_shape)
         if len(ctx.needs_grad) > 2 and ctx.needs_grad[2]:
@@ -1775,17 +1780,18 @@ class ConvTranspose(Op):
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
         n, in_size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
-        rows = _channel_rows(x, groups)  # (G, C_in/G, N * P_in)
+        rows = _batch_last(x).reshape(groups, x.shape[1] // groups, -1)  # (G, C_in/G, P_in N)
         weights = w.reshape(groups, w.shape[0] // groups, -1)  # (G, C_in/G, C_out/G * K)
         out_channels = w.shape[1] * groups
-        cols = (_swap(weights) @ rows).reshape(out_channels, -1, n, *in_size)
+        cols = (_swap(weights) @ rows).reshape(out_channels, -1, *in_size, n)
         full = tuple(
             (i - 1) * s + d * (k - 1) + 1 + extra
             for i, s, d, k, extra in zip(in_size, stride, dilation, kernel, output_padding)
         )
-        out = _crop_spatial(_col2im(cols, (n, out_channels, *full), kernel, stride, dilation), padding)
+        folded = _col2im(cols, (out_channels, *full, n), kernel, stride, dilation)
+        out = _batch_first(_crop(folded, padding))
         if b is not None:
-            out = out + b.reshape(-1, *(1,) * len(in_size))
+            out += b.reshape(-1, *(1,) * len(in_size))
         ctx.saved = (rows, weights, x.shape, w.shape, stride, padding, dilation)
         return out
 
@@ -1793,11 +1799,11 @@ class ConvTranspose(Op):
     def backward(ctx, g):
         rows, weights, x_shape, w_shape, stride, padding, dilation = ctx.saved
         groups, kernel, in_size = weights.shape[0], w_shape[2:], x_shape[2:]
-        cols = _im2col(_pad_spatial(g, padding), kernel, stride, dilation, in_size)
-        cols = cols.reshape(groups, -1, rows.shape[-1])  # (G, C_out/G * K, N * P_in)
+        cols = _im2col(_batch_last(g, padding), kernel, stride, dilation, in_size)
+        cols = cols.reshape(groups, -1, rows.shape[-1])  # (G, C_out/G * K, P_in N)
         gx = gw = gb = None
         if ctx.needs_grad[0]:
-            gx = _batch_first(weights @ cols, x_shape[0], in_size)
+            gx = _batch_first((weights @ cols).reshape(x_shape[1], *in_size, x_shape[0]))
         if ctx.needs_grad[1]:
             gw = (rows @ _swap(cols)).reshape(w_shape)
         if len(ctx.needs_grad) > 2 and ctx.needs_grad[2]:
@@ -1807,7 +1813,7 @@ class ConvTranspose(Op):
 
 class MaxPool(Op):
     """z[n, c, p] = max_k xp[n, c, p s + k d] (padding with -inf);   dL/dx: each output's gradient goes to
-    the one entry that was its maximum (the first tap on ties, as PyTorch; NaN counts as the maximum),
+    the one entry that was its maximum (the first tap on ties, as PyTorch; a NaN counts as a maximum),
     added up where windows overlap. A running maximum over the taps remembers which tap won."""
 
     name = "max_pool"
@@ -1816,9 +1822,9 @@ class MaxPool(Op):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
-        xp = _pad_spatial(x, padding, -np.inf)
+        xp = _batch_last(x, padding, -np.inf)
         out_size = tuple(
-            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)
+            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)
         )
         out = winner = None
         for number, region in _taps(kernel, stride, dilation, out_size):
@@ -1826,19 +1832,26 @@ class MaxPool(Op):
             if out is None:
                 out, winner = candidate.copy(), np.zeros(candidate.shape, dtype=np.uint16)
                 continue
-            better = (candidate > out) | (np.isnan(candidate) & ~np.isnan(out))
-            np.copyto(out, candidate, where=better)
-            winner[better] = number
+            better = np.greater(candidate, out)
+            better |= np.isnan(candidate)
+            np.maximum(out, candidate, out=out)  # (NaN wins, as in PyTorch)
+            # taps come in increasing order: the winner so far is the largest tap number that was better
+            np.maximum(winner, np.multiply(better, number, dtype=np.uint16), out=winner)
         ctx.saved = (winner, xp.shape, kernel, stride, padding, dilation)
-        return out
+        return _batch_first(out)
 
     @staticmethod
     def backward(ctx, g):
         winner, xp_shape, kernel, stride, padding, dilation = ctx.saved
+        g = _batch_last(g)
         grad = np.zeros(xp_shape, dtype=g.dtype)
-        for number, region in _taps(kernel, stride, dilation, g.shape[2:]):
-            grad[region] += np.where(winner == number, g, 0)
-        return (_crop_spatial(grad, padding),)
+        overlap = any(s < (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
+        for number, region in _taps(kernel, stride, dilation, g.shape[1:-1]):
+            if overlap:
+                grad[region] += g * (winner == number)
+            else:  # each entry is in one window at most
+                np.multiply(g, winner == number, out=grad[region])
+        return (_batch_first(_crop(grad, padding)),)
 
 
 class AvgPool(Op):
@@ -1853,28 +1866,30 @@ class AvgPool(Op):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation=None, count_include_pad=True):
         dilation = dilation or (1,) * len(kernel)
-        xp = _pad_spatial(x, padding)
+        xp = _batch_last(x, padding)
         out_size = tuple(
-            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)
+            conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)
         )
-        sums = np.zeros((*x.shape[:2], *out_size), dtype=x.dtype)
+        sums = np.zeros((xp.shape[0], *out_size, xp.shape[-1]), dtype=x.dtype)
         for _, region in _taps(kernel, stride, dilation, out_size):
             sums += xp[region]
         if count_include_pad or not any(padding):
             divisor = np.asarray(float(np.prod(kernel)), dtype=x.dtype)
         else:
-            inside = _pad_spatial(np.ones((1, 1, *x.shape[2:]), dtype=x.dtype), padding)
-            divisor = np.zeros((1, 1, *out_size), dtype=x.dtype)
+            inside = np.pad(
+                np.ones((1, *x.shape[2:], 1), dtype=x.dtype), ((0, 0), *((p, p) for p in padding), (0, 0))
+            )
+            divisor = np.zeros((1, *out_size, 1), dtype=x.dtype)
             for _, region in _taps(kernel, stride, dilation, out_size):
                 divisor += inside[region]
         ctx.saved = (divisor, xp.shape, kernel, stride, padding, dilation)
-        return sums / divisor
+        return _batch_first(sums / divisor)
 
     @staticmethod
     def backward(ctx, g):
         divisor, xp_shape, kernel, stride, padding, dilation = ctx.saved
-        share = g / divisor
+        share = _batch_last(g) / divisor
         grad = np.zeros(xp_shape, dtype=g.dtype)
-        for _, region in _taps(kernel, stride, dilation, g.shape[2:]):
+        for _, region in _taps(kernel, stride, dilation, share.shape[1:-1]):
             grad[region] += share
-        return (_crop_spatial(grad, padding),)
+        return (_batch_first(_crop(grad, padding)),)

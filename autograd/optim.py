@@ -1,7 +1,10 @@
 """Optimizers and learning-rate schedules for Value and Tensor parameters alike.
 
-Each update rule is written once, on NumPy arrays. A Tensor parameter is updated in place; the scalar
-``Value`` parameters are gathered into one float64 vector, updated by the same rule, and written back.
+Each update rule is written once, on NumPy arrays, in place. The Tensor parameters of one dtype live in
+one flat buffer (each parameter's ``.data`` becomes a view into it), so that a step is a handful of passes
+over one array instead of the same passes over every parameter: on small networks the per-call cost of
+NumPy is a large part of an update. The scalar ``Value`` parameters are gathered into one float64 vector,
+updated by the same rule, and written back.
 """
 
 from __future__ import annotations
@@ -17,40 +20,87 @@ from autograd.tensor import Tensor
 
 
 class _Slot:
-    """One array the update rule works on: a Tensor's own data, or the packed data of many Values."""
+    """The packed data of many Values: one float64 vector, written back after each update."""
 
-    def __init__(self, tensor: Tensor | None = None, values: list[Value] | None = None) -> None:
-        self.tensor, self.values = tensor, values
+    def __init__(self, values: list[Value]) -> None:
+        self.values = values
         self.state: dict[str, np.ndarray] = {}
 
-    def data_and_grad(self) -> tuple[np.ndarray, np.ndarray | None]:
-        if self.tensor is not None:
-            return self.tensor.data, self.tensor.grad
-        assert self.values is not None
+    def gather(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
         data = np.fromiter((v.data for v in self.values), np.float64, len(self.values))
         grad = np.fromiter((v.grad for v in self.values), np.float64, len(self.values))
-        return data, grad
+        return [(data, grad, slice(None))]
 
     def write_back(self, data: np.ndarray) -> None:
-        if self.values is not None:
-            for v, x in zip(self.values, data.tolist()):
-                v.data = x
+        for v, x in zip(self.values, data.tolist()):
+            v.data = x
+
+
+class _FlatSlot:
+    """Tensors of one dtype whose ``.data`` are views into one flat buffer ``data``, updated at once.
+
+    Each step their gradients are copied into one flat ``grad`` buffer. A tensor whose ``.data`` was
+    replaced by another array (``p.data = ...``) is taken back in: its values are copied into the buffer
+    and its ``.data`` is made a view again. A tensor without a gradient this step is left alone (as in
+    PyTorch): then the others are updated one by one, on slices of the buffers.
+    """
+
+    def __init__(self, tensors: list[Tensor]) -> None:
+        self.tensors = tensors
+        sizes = [p.data.size for p in tensors]
+        self.bounds = [slice(a, a + n) for a, n in zip(np.cumsum([0, *sizes[:-1]]).tolist(), sizes)]
+        self.data = np.empty(sum(sizes), dtype=tensors[0].data.dtype)
+        self.grad = np.empty_like(self.data)
+        self.views: list[np.ndarray] = [np.empty(0)] * len(tensors)
+        for i in range(len(tensors)):
+            self._adopt(i)
+        self.state: dict[str, np.ndarray] = {}
+
+    def _adopt(self, i: int) -> None:
+        p, where = self.tensors[i], self.bounds[i]
+        if p.data.size != where.stop - where.start or p.data.dtype != self.data.dtype:
+            raise ValueError(
+                f"optimizer: a parameter changed from {self.data.dtype} size {where.stop - where.start}"
+                f" to {p.data.dtype} shape {p.data.shape}; create the optimizer again"
+            )
+        self.data[where] = p.data.ravel()
+        view = self.data[where].reshape(p.data.shape)
+        p.data = self.views[i] = view
+
+    def gather(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
+        """(data, grad, where in the buffers) to update: the whole buffer, or one entry per tensor."""
+        for i, p in enumerate(self.tensors):
+            if p.data is not self.views[i]:
+                self._adopt(i)
+        present = [i for i, p in enumerate(self.tensors) if p.grad is not None]
+        if len(present) == len(self.tensors):
+            for p, where in zip(self.tensors, self.bounds):
+                self.grad[where] = p.grad.ravel()
+            return [(self.data, self.grad, slice(None))]
+        return [(self.data[self.bounds[i]], self.tensors[i].grad.ravel(), self.bounds[i]) for i in present]
+
+    def write_back(self, data: np.ndarray) -> None:
+        pass  # the tensors' data are views into the buffer
 
 
 class Optimizer:
     """Holds parameters (Values and/or Tensors) and updates them from their ``.grad`` on ``step()``."""
 
     def __init__(self, params: Iterable[Value | Tensor], lr: float) -> None:
-        params = list(params)
+        params = list({id(p): p for p in params}.values())  # each parameter once
         if not params:
             raise ValueError("optimizer got no parameters")
         self.params = params
         self.lr = lr
         self.steps = 0
+        by_dtype: dict[np.dtype, list[Tensor]] = {}
+        for p in params:
+            if isinstance(p, Tensor):
+                by_dtype.setdefault(p.data.dtype, []).append(p)
+        self._slots: list[_Slot | _FlatSlot] = [_FlatSlot(group) for group in by_dtype.values()]
         values = [p for p in params if isinstance(p, Value)]
-        self._slots = [_Slot(tensor=p) for p in params if isinstance(p, Tensor)]
         if values:
-            self._slots.append(_Slot(values=values))
+            self._slots.append(_Slot(values))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the parameters' gradients, as ``Module.zero_grad`` does (see ``autograd.nn.reset_grads``)."""
@@ -59,11 +109,19 @@ class Optimizer:
     def step(self) -> None:
         self.steps += 1
         for slot in self._slots:
-            data, grad = slot.data_and_grad()
-            if grad is None:  # a tensor no backward pass reached this step
+            parts = slot.gather()
+            if not parts:  # no backward pass reached these tensors this step
                 continue
-            self._update(data, grad, slot.state)
-            slot.write_back(data)
+            if not slot.state:
+                slot.state = self._new_state(slot.data if isinstance(slot, _FlatSlot) else parts[0][0])
+            for data, grad, where in parts:
+                state = slot.state if where == slice(None) else {k: a[where] for k, a in slot.state.items()}
+                self._update(data, grad.reshape(data.shape), state)
+            slot.write_back(parts[0][0])
+
+    def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        """The rule's buffers (moments, scratch space), zero, each shaped like ``data``."""
+        return {}
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
@@ -81,7 +139,11 @@ class Optimizer:
         self.lr = float(state["lr"])
         for i, slot in enumerate(self._slots):
             prefix = f"{i}."
-            slot.state = {k[len(prefix) :]: np.array(v) for k, v in state.items() if k.startswith(prefix)}
+            size = slot.data.size if isinstance(slot, _FlatSlot) else len(slot.values)
+            arrays = {k[len(prefix) :]: np.array(v) for k, v in state.items() if k.startswith(prefix)}
+            if any(a.shape != (size,) for a in arrays.values()):
+                raise ValueError("optimizer state_dict: its buffers do not fit these parameters")
+            slot.state = arrays
 
 
 class SGD(Optimizer):
@@ -104,15 +166,15 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum needs momentum > 0")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
 
+    def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        return {"velocity": np.zeros_like(data)} if self.momentum else {}
+
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         g = grad + self.weight_decay * data if self.weight_decay else grad
-        if self.momentum:
-            velocity = state.get("velocity")
-            if velocity is None:
-                velocity = state["velocity"] = np.array(g, dtype=data.dtype, copy=True)
-            else:
-                velocity *= self.momentum
-                velocity += g
+        if self.momentum:  # (the first step: v = mu 0 + g = g, as PyTorch's first buffer)
+            velocity = state["velocity"]
+            velocity *= self.momentum
+            velocity += g
             g = g + self.momentum * velocity if self.nesterov else velocity
         data -= self.lr * g
 
@@ -125,10 +187,13 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015).
 
     m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g**2,
-    w = w - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps),
-    computed in place as  w -= lr_t m / (sqrt(v) + eps_t)  with lr_t = lr sqrt(1 - b2**t) / (1 - b1**t) and
-    eps_t = eps sqrt(1 - b2**t) (the same value, fewer passes over memory).
+    w = w - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps).
     ``weight_decay`` adds an L2 term to g (Adam) or shrinks w directly (AdamW, ``decoupled=True``).
+
+    Computed in place in ten passes over memory: the moments are kept as the sums M = m / (1 - b1) and
+    V = v / (1 - b2), so that  M = b1 M + g  and  V = b2 V + g**2  need no scaling of g, and then
+    w -= a_t M / (sqrt(V) + e_t)  with  c_t = sqrt((1 - b2) / (1 - b2**t)),  e_t = eps / c_t  and
+    a_t = lr (1 - b1) / ((1 - b1**t) c_t)  (the same value as the formula above).
 
     Moments of parameters whose gradient stays zero (dead units, always-blank pixels) decay towards
     float32 subnormals, on which every pass is several times slower; every 100 steps they are flushed to 0.
@@ -147,28 +212,26 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = betas
         self.eps, self.weight_decay, self.decoupled = eps, weight_decay, decoupled
 
+    def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        return {"m_sum": np.zeros_like(data), "v_sum": np.zeros_like(data), "scratch": np.zeros_like(data)}
+
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        if not state:
-            state["m"], state["v"], state["scratch"] = (np.zeros_like(data) for _ in range(3))
-        m, v, scratch = state["m"], state["v"], state["scratch"]
+        m, v, scratch = state["m_sum"], state["v_sum"], state["scratch"]
         if self.weight_decay and self.decoupled:
             data *= 1 - self.lr * self.weight_decay
         elif self.weight_decay:
             grad = grad + self.weight_decay * data
-        t = self.steps
-        b1, b2 = self.beta1, self.beta2
+        t, b1, b2 = self.steps, self.beta1, self.beta2
         m *= b1
-        np.multiply(grad, 1 - b1, out=scratch)
-        m += scratch
-        v *= b2
+        m += grad
         np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - b2
+        v *= b2
         v += scratch
-        correction2 = math.sqrt(1 - b2**t)
+        c = math.sqrt((1 - b2) / (1 - b2**t))
         np.sqrt(v, out=scratch)
-        scratch += self.eps * correction2
+        scratch += self.eps / c
         np.divide(m, scratch, out=scratch)
-        scratch *= self.lr * correction2 / (1 - b1**t)
+        scratch *= self.lr * (1 - b1) / ((1 - b1**t) * c)
         data -= scratch
         if t % 100 == 0 and data.dtype == np.float32:
             m[np.abs(m) < _TINY32] = 0
@@ -213,13 +276,15 @@ class RMSprop(Optimizer):
         self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
         self.momentum, self.centered = momentum, centered
 
+    def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
+        state = {"square_avg": np.zeros_like(data), "scratch": np.zeros_like(data)}
+        if self.centered:
+            state["grad_avg"] = np.zeros_like(data)
+        if self.momentum:
+            state["momentum"] = np.zeros_like(data)
+        return state
+
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        if not state:
-            state["square_avg"], state["scratch"] = np.zeros_like(data), np.zeros_like(data)
-            if self.centered:
-                state["grad_avg"] = np.zeros_like(data)
-            if self.momentum:
-                state["momentum"] = np.zeros_like(data)
         v, scratch = state["square_avg"], state["scratch"]
         if self.weight_decay:
             grad = grad + self.weight_decay * data

@@ -344,9 +344,13 @@ class Tensor:
         return self._compare(ops.GreaterEqual, other)
 
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        if other is None:  # as PyTorch: a tensor is not None
+            return NotImplemented
         return self._compare(ops.Equal, other)
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return NotImplemented
         return self._compare(ops.NotEqual, other)
 
     def __bool__(self) -> bool:
@@ -622,7 +626,7 @@ def _dim(axis: Any, dim: Any, op: str) -> Any:
     """``axis`` or PyTorch's name for it, ``dim`` (not both, unless equal)."""
     if dim is None:
         return axis
-    if axis is not None and axis != dim and not isinstance(axis, bool):
+    if axis is not None and axis != dim:
         raise ValueError(f"{op}: got axis={axis} and dim={dim}; give one")
     return dim
 

@@ -131,3 +131,17 @@ def run_script(args: list[str], env: dict[str, str] | None = None) -> dict[str, 
         raise RuntimeError(f"{' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     return json.loads(lines[-1][len("RESULT ") :])
+
+
+def mnist_5k(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 embedded training digits (stored sorted by class), shuffled: images as float32 rows
+    (5000, 784) in [0, 1], labels int64."""
+    for folder in MNIST_DIRS:
+        images, labels = folder / "train-5k-images-idx3-ubyte.gz", folder / "train-5k-labels-idx1-ubyte.gz"
+        if images.exists() and labels.exists():
+            break
+    else:
+        raise SystemExit(f"no train-5k IDX files in {', '.join(map(str, MNIST_DIRS))}")
+    order = np.random.default_rng(seed).permutation(5000)
+    X = _read_idx(images).reshape(-1, 784)[order].astype(np.float32) / np.float32(255)
+    return np.ascontiguousarray(X), _read_idx(labels)[order].astype(np.int64)

@@ -1,4 +1,4 @@
-"""Run both benchmarks, each engine in its own process, and write benchmarks/RESULTS.md.
+"""Run the benchmarks, each engine in its own process, and write benchmarks/RESULTS.md.
 
     python benchmarks/run.py              # what `make bench` runs
     python benchmarks/run.py --rounds 5   # more rounds: medians over more processes
@@ -35,6 +35,7 @@ SCALAR_ENGINES = ["micrograd", "ours-plain", "ours-dot"]
 MICROGPT_ENGINES = ["microgpt", "ours"]
 MEMORY_ENGINES = ["ours", "microgpt", "micrograd"]
 MNIST_ENGINES = ["ours", "torch", "numpy"]
+CNN_ENGINES = ["ours", "torch"]
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -137,6 +138,22 @@ def mnist_benchmark(
         "data": first["data"],
         "peak": peak,
     }
+
+
+def cnn_benchmark(rounds: int, repeats: int, threads: int) -> dict[str, Any]:
+    """Project 03's CNN, one epoch on the 5,000 embedded digits: ours and PyTorch, alternating processes."""
+    engines = [e for e in CNN_ENGINES if e != "torch" or have("torch")]
+    env = thread_env(threads)
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+    for r in range(rounds):
+        for engine in engines:
+            args = ["--engine", engine, "--repeats", str(repeats), "--threads", str(threads)]
+            result = run_script(["benchmarks/bench_cnn.py", *args], env=env)
+            runs[engine].append(result)
+            seconds = median(result["times"])
+            print(f"  {threads} thread(s), round {r + 1}: {engine:6s} {seconds:.3f} s/epoch", flush=True)
+    engines_summary = {e: summarize(rs, loss=rs[0]["losses"][0]) for e, rs in runs.items()}
+    return {"threads": threads, "engines": engines_summary, "loads": [load()]}
 
 
 def blas_kernel(env: dict[str, str] | None) -> str:
@@ -278,6 +295,31 @@ def kept_section(path: Path, number: int, heading: str) -> list[str]:
     return ["", head, "", note, body.rstrip()]
 
 
+CNN_TEXT = """\
+One epoch of project 03's LeNet-style CNN (`backprop-lab run mnist --model cnn`): conv 5x5x16, ReLU,
+max-pool 2, conv 5x5x32, ReLU, max-pool 2, linear 512-128-10, cross-entropy, Adam 1e-3, batch 64 (79
+steps), on the 5,000 embedded training digits in float32. The same initial weights and batch order in both
+(the last batch's loss agrees: last column). Each run is one epoch from the initial weights."""
+
+
+def cnn_table(c: dict[str, Any]) -> list[str]:
+    eng = c["engines"]
+    torch_r = eng.get("torch")
+    lines = [
+        f"**{c['threads']} thread(s)** (load average after: {c['loads'][-1]}).",
+        "",
+        "| engine | epoch: median, best, CPU (s) | vs PyTorch: median / best / CPU | runs | last loss |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for e, r in eng.items():
+        lines.append(
+            f"| {e} | {r['wall']:.3f}, {r['best']:.3f}, {r['cpu']:.3f} | {_ratios(r, torch_r)} |"
+            f" {r['runs']} | {r['loss']:.4f} |"
+        )
+    runs = "; ".join(f"{e} " + " ".join(f"{t:.2f}" for t in r["all"]) for e, r in eng.items())
+    return [*lines, "", f"Every run (s): {runs}"]
+
+
 def mnist_table(m: dict[str, Any]) -> list[str]:
     eng, peak, flops = m["engines"], m["peak"], m["flops"]
     torch_r, numpy_r = eng.get("torch"), eng.get("numpy")
@@ -317,6 +359,7 @@ def write_results(
     loads: list[str],
     microgpt: dict | None = None,
     memory: dict | None = None,
+    cnn: list[dict] | None = None,
 ) -> str:
     previous = path
     lines = [
@@ -359,6 +402,12 @@ def write_results(
         lines += ["", "### OpenBLAS core type", "", blas_note]
     else:
         lines += kept_section(previous, 4, "Tensor engine vs PyTorch")
+    if cnn:
+        lines += ["", "## 5. Tensor engine vs PyTorch CPU eager: a convolutional network", "", CNN_TEXT]
+        for c in cnn:
+            lines += ["", *cnn_table(c)]
+    else:
+        lines += kept_section(previous, 5, "Tensor engine vs PyTorch CPU eager: a convolutional")
     lines += [
         "",
         WHERE_TIME_GOES,
@@ -372,6 +421,8 @@ def write_results(
         "python benchmarks/bench_microgpt.py --engine ours --steps 10 --split",
         "python benchmarks/bench_memory.py --engine ours",
         "OPENBLAS_NUM_THREADS=2 python benchmarks/bench_mnist.py --engine ours --repeats 3 --threads 2",
+        "OPENBLAS_NUM_THREADS=2 python benchmarks/bench_cnn.py --engine ours --repeats 3 --threads 2",
+        "python benchmarks/p03_cnn_accuracy.py --engine torch --seed 0   # test accuracy, 15 epochs",
         "```",
         "",
     ]
@@ -392,8 +443,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="MNIST thread settings")
     parser.add_argument("--microgpt-steps", type=int, default=5, help="timed microgpt steps per process")
     parser.add_argument(
-        "--only", choices=["scalar", "microgpt", "memory", "mnist"], nargs="+", help="run these benchmarks"
+        "--only",
+        choices=["scalar", "microgpt", "memory", "mnist", "cnn"],
+        nargs="+",
+        help="run these benchmarks",
     )
+    parser.add_argument("--cnn-epochs", type=int, default=2, help="timed epochs per CNN process")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     command = "python benchmarks/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
@@ -402,7 +457,7 @@ def main() -> None:
     loads = [load()]
     print(f"{facts['cpu']}, {facts['cores']} cores, load {loads[0]}", flush=True)
     scalar, microgpt, memory, mnist, blas_note = None, None, None, [], ""
-    only = set(args.only or ["scalar", "microgpt", "memory", "mnist"])
+    only = set(args.only or ["scalar", "microgpt", "memory", "mnist", "cnn"])
     if "scalar" in only:
         print("benchmark 1: scalar engine vs micrograd", flush=True)
         scalar = scalar_benchmark(args.rounds, args.scalar_steps)
@@ -433,8 +488,12 @@ def main() -> None:
                 "Neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE is set in this run's environment, so there"
                 f" is nothing to unset: OpenBLAS chose its kernel itself ({kernel})."
             )
+    cnn = []
+    if "cnn" in only:
+        print("benchmark 5: tensor engine vs PyTorch on a CNN", flush=True)
+        cnn = [cnn_benchmark(args.rounds, args.cnn_epochs, threads) for threads in args.threads]
     loads.append(load())
-    text = write_results(args.out, facts, command, scalar, mnist, blas_note, loads, microgpt, memory)
+    text = write_results(args.out, facts, command, scalar, mnist, blas_note, loads, microgpt, memory, cnn)
     print()
     print(text)
     print(f"written to {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")

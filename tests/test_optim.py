@@ -110,7 +110,7 @@ def test_adam_flushes_subnormal_moments_to_zero_in_float32() -> None:
     for _ in range(99):  # gradient zero from now on: moments decay geometrically
         w.grad = np.array([0.0, 0.0, 0.0, 1e-20], dtype=np.float32)
         opt.step()
-    m, v = opt._slots[0].state["m"], opt._slots[0].state["v"]
+    m, v = opt._slots[0].state["m_sum"], opt._slots[0].state["v_sum"]  # m / (1 - b1), v / (1 - b2)
     tiny = np.finfo(np.float32).tiny
     assert np.all((m == 0) | (np.abs(m) >= tiny)) and np.all((v == 0) | (v >= tiny))
     assert np.all(m[:3] > 0)  # normal numbers are kept
@@ -173,3 +173,21 @@ def test_step_and_cosine_schedules() -> None:
     expected = [0.2 + 0.8 * (1 + math.cos(math.pi * t / 4)) / 2 for t in (1, 2, 3, 4, 4, 4)]
     assert lrs == pytest.approx(expected)
     assert lrs[1] == pytest.approx(0.6) and lrs[-1] == pytest.approx(0.2)
+
+
+def test_parameters_share_one_flat_buffer_and_rebound_data_is_taken_back() -> None:
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.ones(4), requires_grad=True)
+    c = Tensor(np.ones(2), requires_grad=True, dtype=np.float64)
+    opt = Adam([a, b, a, c], lr=0.1)  # a repeated: updated once
+    assert a.data.base is b.data.base is not None and c.data.dtype == np.float64
+    a.grad, b.grad, c.grad = np.ones((2, 3), np.float32), np.ones(4, np.float32), np.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.data, 0.9, rtol=1e-6)
+    a.data = np.full((2, 3), 5.0, dtype=np.float32)  # rebound by the user: adopted again
+    b.grad = None  # no gradient this step: left alone
+    opt.step()
+    assert a.data.base is b.data.base and np.all(a.data < 5.0) and np.all(b.data == np.float32(0.9))
+    with pytest.raises(ValueError, match="create the optimizer again"):
+        a.data = np.ones(7, dtype=np.float32)
+        opt.step()

@@ -228,6 +228,7 @@ def test_tensors_still_hash_by_identity_and_work_as_dict_keys() -> None:
     table = {a: 1, b: 2}
     assert table[a] == 1 and table[b] == 2 and len({a, b, a}) == 2
     assert bool(a == b) and not bool(a != b)
+    assert (a == None) is False and (a != None) is True  # noqa: E711 (PyTorch's answer)
     with pytest.raises(ValueError):
         bool(Tensor([1.0, 2.0]) == Tensor([1.0, 2.0]))  # NumPy's ambiguity error, not a silent True
 

@@ -1,4 +1,4 @@
-"""Project 03: handwritten digits (MNIST) with a multilayer perceptron on the Tensor engine.
+"""Project 03: handwritten digits (MNIST) with a multilayer perceptron or a LeNet-style convolutional network.
 
 Each 28 x 28 image becomes a vector x of 784 pixel intensities in [0, 1]; the MLP 784-128-64-10 maps it to
 10 scores (logits) z, and softmax turns them into class probabilities p_k = e^{z_k} / sum_j e^{z_j}.
@@ -9,6 +9,12 @@ through the layers. Adam (lr 2e-3) follows a cosine schedule down to 0 over the 
 Data (see :mod:`projects.datasets.mnist`): by default the MNIST sample embedded in the package (5000 training
 digits, the original 10000 test digits); ``--dataset fashion-mnist`` uses Fashion-MNIST; ``--data-dir DIR``
 reads a local folder of IDX files; ``--download`` fetches the full set once into a verified cache.
+
+``--model cnn`` trains a small LeNet-style convolutional network instead of the MLP: two 5x5 convolutions
+(16 and 32 channels), each followed by ReLU and 2x2 max pooling, then two linear layers (512-128-10);
+convolutions have PyTorch's weight layout and initialization (see :class:`autograd.nn.Conv2d`). It trains
+with Adam 1e-3 (constant), batches of 64, 15 epochs; ``feature_maps.png`` shows what its first convolution
+computes for one test digit.
 
 ``--engine scalar`` instead trains a small MLP (784-16-10 on 200 digits) twice from the same weights, on the
 scalar ``Value`` engine and on the Tensor engine in float64, on the same batches, and reports how closely
@@ -28,7 +34,7 @@ import numpy as np
 
 from autograd import Tensor, Value, cross_entropy, no_grad
 from autograd.errors import UsageError
-from autograd.nn import MLP
+from autograd.nn import MLP, Activation, Conv2d, Flatten, Linear, MaxPool2d, Module, Sequential
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
 from projects.lab.config import RunConfig, check_layer_sizes, option
@@ -53,12 +59,18 @@ class Config(RunConfig):
         "Download the full data set once into the cache ($BACKPROP_LAB_CACHE or ~/.cache/backprop-lab).",
     )
     engine: str = option(
-        "tensor", "tensor: train the MLP; scalar: the small Value-engine versus Tensor-engine comparison."
+        "tensor", "tensor: train the network; scalar: the small Value-engine versus Tensor-engine comparison."
     )
-    hidden: tuple[int, ...] = option((128, 64), "Hidden layer sizes, comma-separated.")
-    epochs: int = option(20, "Passes over the training images.", quick=3)
-    batch_size: int = option(128, "Images per Adam step.", quick=64)
-    lr: float = option(2e-3, "Adam's initial learning rate (cosine-decayed to 0).")
+    model: str = option("mlp", "mlp: the multilayer perceptron; cnn: the LeNet-style convolutional network.")
+    hidden: tuple[int, ...] = option((128, 64), "MLP hidden layer sizes, comma-separated.")
+    channels: tuple[int, ...] = option((16, 32), "CNN: channels of its two 5x5 convolutions.")
+    cnn_hidden: int = option(128, "CNN: width of its hidden linear layer.")
+    epochs: int | None = option(None, "Passes over the training images (default: 20 MLP, 15 CNN).", quick=3)
+    batch_size: int | None = option(None, "Images per Adam step (default: 128 MLP, 64 CNN).", quick=64)
+    lr: float | None = option(
+        None,
+        "Adam's learning rate (default: 2e-3 cosine-decayed to 0 for the MLP, a constant 1e-3 for the CNN).",
+    )
     augment: str = option(
         "auto", "Random shifts of training images by up to 1 pixel: auto (on for MNIST only), on or off."
     )
@@ -96,11 +108,15 @@ that a digit moved by a pixel is the same digit, so it is shown. This lifts the 
 * `misclassified.png`: test images the network got wrong, captioned with its prediction and the truth.
   Many are ambiguous even to a person.
 * `per_class_accuracy.png`: the share of each class's test images classified correctly.
-* `model/`: the trained network (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
+* `model/`: the trained MLP (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
   mnist.onnx` (or `--to torch`) carries it to ONNX or PyTorch. With the export extra installed
   (`pip install 'backprop-lab[export]'`), the run exports it to ONNX itself and reports the accuracy of the
   ONNX model under onnxruntime on the same test images (`onnx_test_accuracy`, next to `test_accuracy`: they
   must be equal), whether every prediction is the same, and the largest difference of a logit.
+* With `--model cnn` (two 5x5 convolutions with ReLU and 2x2 max pooling, then two linear layers; Adam 1e-3,
+  batches of 64), `feature_maps.png`: one test digit and what each channel of the first convolution makes of
+  it after ReLU (dark: strong response), with the 5x5 kernel that produced it. Each kernel is a small
+  pattern detector slid over the image: strokes of one orientation light up one map and not another.
 * With `--engine scalar`, `engine_comparison.png`: the loss of every training step of a small MLP
   (784-16-10 on 200 digits) trained from the same weights on the same batches by the scalar `Value` engine
   and by the Tensor engine (float64); the curves coincide, the bottom panel shows their difference, and the
@@ -109,6 +125,64 @@ that a digit moved by a pixel is the same digit, so it is shown. This lifts the 
 """
 
 Preprocess = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+# epochs, batch size, learning rate and learning-rate schedule of each model, where the options are unset
+MODEL_DEFAULTS = {"mlp": (20, 128, 2e-3, "cosine"), "cnn": (15, 64, 1e-3, "constant")}
+
+
+def training_settings(config: Config) -> tuple[int, int, float, str]:
+    """(epochs, batch size, learning rate, schedule) for the chosen model, options overriding its defaults."""
+    epochs, batch_size, lr, schedule = MODEL_DEFAULTS[config.model]
+    return (
+        epochs if config.epochs is None else config.epochs,
+        batch_size if config.batch_size is None else config.batch_size,
+        lr if config.lr is None else config.lr,
+        schedule,
+    )
+
+
+# ---- the convolutional network --------------------------------------------------------------------------
+
+
+class LeNet(Module):
+    """A LeNet-style network for (N, side*side) rows of pixels: reshaped to images (N, 1, side, side), then
+    conv 5x5 (c1) -> ReLU -> max-pool 2x2 -> conv 5x5 (c2) -> ReLU -> max-pool 2x2 -> flatten ->
+    linear (hidden) -> ReLU -> linear (classes). Convolutions: PyTorch's layout and default initialization;
+    linear layers: He (hidden) and Xavier (output) initialization, as the MLP's."""
+
+    def __init__(
+        self, side: int, classes: int, channels: tuple[int, int] = (16, 32), hidden: int = 128, seed: int = 0
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        c1, c2 = channels
+        reduced = ((side - 4) // 2 - 4) // 2  # two valid 5x5 convolutions, each followed by a 2x2 pool
+        if reduced < 1:
+            raise UsageError(f"--model cnn needs images of at least 16 x 16 pixels, got {side} x {side}")
+        self.side = side
+        self.features = Sequential(
+            Conv2d(1, c1, 5, rng=rng),
+            Activation("relu"),
+            MaxPool2d(2),
+            Conv2d(c1, c2, 5, rng=rng),
+            Activation("relu"),
+            MaxPool2d(2),
+            Flatten(),
+        )
+        self.classifier = Sequential(
+            Linear(c2 * reduced * reduced, hidden, rng=rng, init="he"),
+            Activation("relu"),
+            Linear(hidden, classes, rng=rng, init="xavier"),
+        )
+        self.architecture = f"conv5x5x{c1}-pool-conv5x5x{c2}-pool-{c2 * reduced * reduced}-{hidden}-{classes}"
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.features(x.reshape(-1, 1, self.side, self.side)))
+
+    def first_feature_maps(self, image: np.ndarray) -> np.ndarray:
+        """ReLU(conv1(image)) for one (side*side) image: (c1, side - 4, side - 4)."""
+        with no_grad():
+            conv, relu = self.features.layers[:2]
+            return relu(conv(Tensor(image.reshape(1, 1, self.side, self.side)))).data[0]
 
 
 # ---- data --------------------------------------------------------------------------------------------------
@@ -151,7 +225,7 @@ def use_augmentation(setting: str, dataset: str) -> bool:
 # ---- evaluation --------------------------------------------------------------------------------------------
 
 
-def predict_logits(model: MLP, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+def predict_logits(model: Module, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """The model's logits for every row of X, in batches, recording no graph."""
     with no_grad():
         return np.concatenate(
@@ -162,8 +236,8 @@ def predict_logits(model: MLP, X: np.ndarray, batch_size: int = 2048) -> np.ndar
         )
 
 
-def model_dtype(model: MLP) -> Any:
-    return model.linear_layers()[0].weight.data.dtype
+def model_dtype(model: Module) -> Any:
+    return model.parameters()[0].data.dtype
 
 
 def loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -183,20 +257,34 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
 # ---- the tensor run ----------------------------------------------------------------------------------------
 
 
+def build_model(config: Config, data: ImageData, seed: int) -> Module:
+    """The MLP (784-hidden-10) or the LeNet-style CNN, as ``--model`` asks."""
+    side = data.train_images.shape[1]
+    if config.model == "cnn":
+        return LeNet(side, len(data.classes), tuple(config.channels), config.cnn_hidden, seed)
+    sizes = [side * data.train_images.shape[2], *config.hidden, len(data.classes)]
+    return MLP(sizes, activation="relu", engine="tensor", seed=seed)
+
+
+def architecture(model: Module) -> str:
+    return model.architecture if isinstance(model, LeNet) else "-".join(map(str, model.sizes))
+
+
 def train_tensor(
     data: ImageData, config: Config, rng: np.random.Generator, augment: bool
-) -> tuple[MLP, History, float, np.ndarray, np.ndarray, np.ndarray]:
-    """Train the MLP; return it, its history, the training seconds per epoch, and the test arrays/logits."""
+) -> tuple[Module, History, float, np.ndarray, np.ndarray, np.ndarray]:
+    """Train the network; return it, its history, the training seconds per epoch, and the test
+    arrays/logits."""
     X_train, X_test = flatten(data.train_images), flatten(data.test_images)
     y_train, y_test = data.train_labels, data.test_labels
     side = data.train_images.shape[1]
-    sizes = [X_train.shape[1], *config.hidden, len(data.classes)]
-    model = MLP(sizes, activation="relu", engine="tensor", seed=int(rng.integers(2**31)))
-    optimizer = Adam(model.parameters(), lr=config.lr)
-    schedule = CosineLR(optimizer, total=config.epochs)
+    epochs, batch_size, lr, schedule_name = training_settings(config)
+    model = build_model(config, data, int(rng.integers(2**31)))
+    optimizer = Adam(model.parameters(), lr=lr)
+    schedule = CosineLR(optimizer, total=epochs) if schedule_name == "cosine" else None
     shift_rng = np.random.default_rng(rng.integers(2**63))
 
-    def loss_fn(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Tensor:
+    def loss_fn(net: Module, xb: np.ndarray, yb: np.ndarray) -> Tensor:
         if augment and xb.shape[1] == side * side:
             xb = random_shift(xb, shift_rng, side)
         return cross_entropy(net(Tensor(xb)), yb)
@@ -217,11 +305,11 @@ def train_tensor(
         optimizer,
         loss_fn,
         (X_train, y_train),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
+        epochs=epochs,
+        batch_size=batch_size,
         rng=rng,
         evaluate=evaluate,
-        on_epoch_end=lambda epoch, hist: schedule.step(),
+        on_epoch_end=lambda epoch, hist: None if schedule is None else schedule.step() and None,
         progress=config.progress,
         desc=dataset_spec(config.dataset).name,
     )
@@ -306,22 +394,62 @@ def run_tensor(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     augment = use_augmentation(config.augment, config.dataset)
     model, history, seconds_per_epoch, X_test, y_test, logits = train_tensor(data, config, rng, augment)
     name = dataset_spec(config.dataset).title
-    plot_training_curves(history, out_dir / "curves.png", f"{name}: MLP {'-'.join(map(str, model.sizes))}")
+    plot_training_curves(
+        history, out_dir / "curves.png", f"{name}: {config.model.upper()} {architecture(model)}"
+    )
+    epochs, batch_size, lr, schedule = training_settings(config)
     model.eval()
-    save_mlp(out_dir / "model", model, input=MODEL_INPUT, classes=list(data.classes))
+    if isinstance(model, MLP):  # the model files and the ONNX export describe MLPs (not yet the CNN)
+        save_mlp(out_dir / "model", model, input=MODEL_INPUT, classes=list(data.classes))
     metrics: dict[str, Any] = {
         "test_accuracy": round(history["test_accuracy"][-1], 4),
-        **onnx_check(model, X_test, y_test, logits),
+        **(onnx_check(model, X_test, y_test, logits) if isinstance(model, MLP) else {}),
         "epochs": len(history.epochs),
         "seconds_per_epoch": round(seconds_per_epoch, 3),
         "train_accuracy": round(history["train_accuracy"][-1], 4),
         "final_train_loss": round(history["train_loss"][-1], 4),
         "test_loss": round(history["test_loss"][-1], 4),
-        "architecture": "-".join(map(str, model.sizes)),
+        "architecture": architecture(model),
+        "model": config.model,
+        "batch_size": batch_size,
+        "lr": lr,
+        "lr_schedule": schedule,
         "augment": augment,
     }
     metrics.update(report_predictions(data.test_images, y_test, logits, data.classes, out_dir, name))
+    if isinstance(model, LeNet):
+        plot_feature_maps(
+            model, data.test_images[0], int(y_test[0]), data.classes, out_dir / "feature_maps.png"
+        )
     return metrics
+
+
+def plot_feature_maps(
+    model: LeNet, image: np.ndarray, label: int, classes: tuple[str, ...], path: Path
+) -> Path:
+    """One digit, then for each channel of the first convolution its 5x5 kernel and its feature map
+    ReLU(conv1(x)) (dark: strong response)."""
+    maps = model.first_feature_maps(flatten(image[None])[0])
+    kernels = model.features.layers[0].weight.data[:, 0]
+    per_row = min(8, len(maps))
+    bands = math.ceil(len(maps) / per_row)
+    fig, axes = plt.subplots(2 * bands, per_row + 1, figsize=(1.3 * (per_row + 1), 2.6 * bands + 0.5))
+    axes = np.asarray(axes).reshape(2 * bands, per_row + 1)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap="gray_r", interpolation="nearest")
+    axes[0, 0].set_title(f"input: {classes[label]}", fontsize=8)
+    for k, (kernel, feature_map) in enumerate(zip(kernels, maps)):
+        row, column = 2 * (k // per_row), k % per_row + 1
+        limit = float(np.abs(kernel).max()) or 1.0
+        axes[row, column].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        axes[row, column].set_title(f"kernel {k}", fontsize=7)
+        axes[row + 1, column].imshow(feature_map, cmap="gray_r", interpolation="nearest")
+        axes[row + 1, column].set_title(f"map {k} (max {feature_map.max():.1f})", fontsize=6)
+    fig.suptitle(
+        "first convolution: each 5x5 kernel (red +, blue -) and its feature map after ReLU", fontsize=9
+    )
+    return save_figure(fig, path)
 
 
 # ---- the scalar-versus-tensor comparison -------------------------------------------------------------------
@@ -424,9 +552,21 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     out_dir = Path(out_dir)
     if config.engine not in ("tensor", "scalar"):
         raise UsageError(f"--engine {config.engine!r}: choose tensor or scalar")
+    if config.model not in MODEL_DEFAULTS:
+        raise UsageError(f"--model {config.model!r}: choose mlp or cnn")
+    if config.model == "cnn" and config.engine == "scalar":
+        raise UsageError("--model cnn runs on the tensor engine only (leave out --engine scalar)")
+    if len(config.channels) != 2:
+        raise UsageError(f"--channels {config.channels}: give the two convolutions' channels, e.g. 16,32")
+    check_layer_sizes(config.channels, "--channels")
+    check_layer_sizes((config.cnn_hidden,), "--cnn-hidden")
+    for name in ("epochs", "batch_size"):
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
+    if config.lr is not None and not (config.lr > 0 and math.isfinite(config.lr)):
+        raise UsageError(f"--lr must be a positive number (got {config.lr})")
     for name in (
-        "epochs",
-        "batch_size",
         "scalar_samples",
         "scalar_hidden",
         "scalar_epochs",
@@ -434,7 +574,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     ):
         if getattr(config, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(config, name)})")
-    for name in ("lr", "scalar_lr"):
+    for name in ("scalar_lr",):
         if not (getattr(config, name) > 0 and math.isfinite(getattr(config, name))):
             raise UsageError(
                 f"--{name.replace('_', '-')} must be a positive number (got {getattr(config, name)})"
