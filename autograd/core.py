@@ -37,8 +37,8 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 class Node(Protocol):
     """What the core needs from a graph node (implemented by ``Value`` and ``Tensor``).
 
-    Nodes are used as dict keys and set members, so they must hash by identity: neither engine defines
-    ``__eq__`` (``Tensor == x`` is therefore not elementwise; compare ``.data`` instead).
+    Nodes are used as dict keys and set members, so they must hash by identity: ``Value`` defines no
+    ``__eq__``, and ``Tensor``'s elementwise ``==`` (PyTorch's meaning) keeps ``__hash__`` by identity.
     """
 
     _parents: tuple[Node, ...]
