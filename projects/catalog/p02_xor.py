@@ -35,7 +35,7 @@ from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import SGD
 from projects.datasets.synthetic import xor
 from projects.lab.config import RunConfig, option
-from projects.lab.training import History, fit
+from projects.lab.training import Checkpoint, History, fit
 from viz.plots import plot_curves, plot_decision_regions, plt, save_figure
 from viz.training_plots import plot_table_heatmap
 
@@ -156,9 +156,13 @@ def train_xor(
     checkpoint: pathlib.Path | None = None,
     resume: bool = False,
     progress: bool | None = False,
+    settings: dict[str, Any] | None = None,
 ) -> XorRun:
     """Train a 2-hidden-1 scalar-engine MLP on XOR; with ``stop_when_solved``, stop at the first epoch
-    whose outputs are all within :data:`TOLERANCE` of the targets."""
+    whose outputs are all within :data:`TOLERANCE` of the targets. ``checkpoint``: written after every
+    epoch, recording ``settings`` (the options this run depends on); ``resume`` continues from it."""
+    if resume and checkpoint is None:
+        raise UsageError("--resume: no checkpoint was given to resume from")
     X, y = xor_data()
     model = MLP([2, hidden, 1], activation, engine="scalar", seed=model_seed)
     optimizer = SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
@@ -175,8 +179,7 @@ def train_xor(
         batch_size=len(X),
         rng=np.random.default_rng(model_seed),
         shuffle=False,
-        checkpoint=checkpoint,
-        resume=resume,
+        callbacks=[Checkpoint(checkpoint, resume, settings)] if checkpoint is not None else [],
         progress=progress,
         desc="xor",
         on_epoch_end=solved if stop_when_solved else None,
@@ -353,6 +356,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         checkpoint=config.checkpoint,
         resume=config.resume,
         progress=config.progress,
+        settings={k: getattr(config, k) for k in ("seed", "hidden", "activation", "lr")},
     )
     rate, _ = success_rate(config.hidden, config.activation, rate_seeds, config.lr, config.epochs)
 
