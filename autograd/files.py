@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 MAX_NPZ_BYTES = 512 * 2**20
-"""The most bytes the arrays of one ``.npz`` file may hold once read (512 MiB), unless the caller says less."""
+"""The most bytes the arrays of one ``.npz`` file may hold once read (512 MiB) unless a caller says less."""
 
 
 @contextlib.contextmanager
@@ -68,7 +68,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
 def temporary_dir(parent: str | os.PathLike[str], prefix: str, suffix: str = ".tmp") -> Path:
     """A new, empty folder ``parent/PREFIX<pid>.<random>SUFFIX`` (``parent`` created if needed) for work
     that is renamed into place once complete; its mode is that of an ordinary ``mkdir`` (0777 less the
-    umask). The process id in the name lets :func:`remove_stale` tell a killed run's folder from a live one."""
+    umask). The process id in the name lets :func:`remove_stale` tell a killed run's folder from a live
+    one."""
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}.", suffix=suffix, dir=parent))
@@ -86,7 +87,9 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale(parent: str | os.PathLike[str], prefix: str, suffixes: tuple[str, ...] = (".tmp", ".old")) -> list[Path]:
+def remove_stale(
+    parent: str | os.PathLike[str], prefix: str, suffixes: tuple[str, ...] = (".tmp", ".old")
+) -> list[Path]:
     """Remove ``parent/PREFIX<pid>.*SUFFIX`` entries (from :func:`temporary_dir` and :func:`replace_dir`)
     whose process is gone (a run killed before it could clean up); return what was removed. Entries of a
     live process are left alone."""
@@ -218,7 +221,9 @@ def npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...]
     except IsADirectoryError:
         raise UsageError(f"{name}: is a folder, not a .npz file") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError) as e:
-        raise UsageError(f"{name}: not a readable .npz file (truncated or corrupt: {e or type(e).__name__})") from None
+        raise UsageError(
+            f"{name}: not a readable .npz file (truncated or corrupt: {e or type(e).__name__})"
+        ) from None
     except OSError as e:
         raise UsageError(f"{name}: cannot read it ({e.strerror or e})") from None
     return headers
@@ -237,14 +242,15 @@ def read_npz(
     name = str(path)
     headers = npz_headers(path)
     total = 0
-    for key, (shape, dtype) in headers.items():
+    for shape, dtype in headers.values():
         size = 1
         for n in shape:
             size *= n
         total += size * dtype.itemsize
     if total > max_bytes:
         raise UsageError(
-            f"{name}: its arrays would take {total / 2**20:.0f} MiB, more than the {max_bytes / 2**20:.0f} MiB "
+            f"{name}: its arrays would take {total / 2**20:.0f} MiB, "
+            f"more than the {max_bytes / 2**20:.0f} MiB "
             "allowed (corrupt or not the expected file)"
         )
     for key, shape in (shapes or {}).items():
@@ -259,4 +265,6 @@ def read_npz(
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
-        raise UsageError(f"{name}: not a readable .npz file (truncated or corrupt: {e or type(e).__name__})") from None
+        raise UsageError(
+            f"{name}: not a readable .npz file (truncated or corrupt: {e or type(e).__name__})"
+        ) from None

@@ -74,10 +74,10 @@ def check_bounds(config: Any) -> None:
                 continue
             if (low is not None and item < low) or (high is not None and item > high):
                 if high is None:
-                    raise UsageError(f"{flag} must be at least {low:g} (got {item:g})")
+                    raise UsageError(f"{flag} must be at least {low:g} (got {item})")
                 if low is None:
-                    raise UsageError(f"{flag} must be at most {high:g} (got {item:g})")
-                raise UsageError(f"{flag} must be between {low:g} and {high:g} (got {item:g})")
+                    raise UsageError(f"{flag} must be at most {high:g} (got {item})")
+                raise UsageError(f"{flag} must be between {low:g} and {high:g} (got {item})")
 
 
 @dataclasses.dataclass

@@ -136,6 +136,7 @@ def main(name: str, args: argparse.Namespace) -> int:
 # Parsing the options after the project name
 # --------------------------------------------------------------------------------------------------------
 
+
 def out_path(text: str) -> Path:
     """The ``--out`` folder; an empty name (which would mean the current folder) is refused."""
     if not text.strip():

@@ -178,7 +178,11 @@ def fit(
     if len(X) == 0:
         raise UsageError("no training examples")
     extra = [GoalStop(on_epoch_end)] if on_epoch_end is not None else []
-    hooks = [DivergenceGuard(), Progress(desc, progress), *sorted([*extra, *callbacks], key=lambda c: c.order)]
+    hooks = [
+        DivergenceGuard(),
+        Progress(desc, progress),
+        *sorted([*extra, *callbacks], key=lambda c: c.order),
+    ]
     loop = Loop(model, optimizer, rng, epochs)
     try:
         for hook in hooks:
@@ -286,7 +290,8 @@ class DivergenceGuard(Callback):
             bad = non_finite_count(batch.inputs)
             if bad:
                 raise TrainingError(
-                    f"the training inputs hold {bad} inf or nan value(s) {where}, before any step: {DATA_HINT}"
+                    f"the training inputs hold {bad} inf or nan value(s) {where}, before any step: "
+                    + DATA_HINT
                 )
         if not math.isfinite(batch.loss):
             bad = non_finite_count(batch.inputs)
@@ -368,7 +373,9 @@ class Progress(Callback):
 
     order = 1
 
-    def __init__(self, desc: str = "train", show: bool | None = None, heartbeat: Heartbeat | None = None) -> None:
+    def __init__(
+        self, desc: str = "train", show: bool | None = None, heartbeat: Heartbeat | None = None
+    ) -> None:
         self.desc = desc
         self.show = show
         self.heartbeat = heartbeat if heartbeat is not None else HEARTBEAT
@@ -382,7 +389,10 @@ class Progress(Callback):
         if self.show:
             if self.bar is None:
                 self.bar = tqdm(
-                    total=batch.steps, desc=f"{self.desc} {batch.epoch}/{loop.epochs}", leave=False, unit="batch"
+                    total=batch.steps,
+                    desc=f"{self.desc} {batch.epoch}/{loop.epochs}",
+                    leave=False,
+                    unit="batch",
                 )
             self.bar.update(1)
             if batch.step % 20 == 0:
@@ -504,8 +514,8 @@ class Checkpoint(Callback):
         epoch = int(meta["epoch"])
         if epoch > loop.epochs:
             raise UsageError(
-                f"cannot resume from {self.path}: it is at epoch {epoch}, past the {loop.epochs} epochs asked "
-                "for; ask for at least as many, or run without --resume"
+                f"cannot resume from {self.path}: it is at epoch {epoch}, past the {loop.epochs} epochs "
+                "asked for; ask for at least as many, or run without --resume"
             )
         try:
             loop.model.load_state_dict({k[6:]: v for k, v in files.items() if k.startswith("model/")})

@@ -30,8 +30,8 @@ from autograd.errors import UsageError
 from autograd.nn import MLP
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
-from projects.lab.config import RunConfig, check_layer_sizes, option
-from projects.lab.training import History, fit
+from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option, quick_values
+from projects.lab.training import Checkpoint, History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
 
@@ -52,26 +52,40 @@ class Config(RunConfig):
     engine: str = option(
         "tensor", "tensor: train the MLP; scalar: the small Value-engine versus Tensor-engine comparison."
     )
-    hidden: tuple[int, ...] = option((128, 64), "Hidden layer sizes, comma-separated.")
-    epochs: int = option(20, "Passes over the training images.", quick=3)
-    batch_size: int = option(128, "Images per Adam step.", quick=64)
+    hidden: tuple[int, ...] = option(
+        (128, 64), "Hidden layer sizes, comma-separated.", low=1, high=2048, max_len=8
+    )
+    epochs: int = option(20, "Passes over the training images.", quick=3, low=1, high=1000)
+    batch_size: int = option(128, "Images per Adam step.", quick=64, low=1, high=10000)
     lr: float = option(2e-3, "Adam's initial learning rate (cosine-decayed to 0).")
     augment: str = option(
         "auto", "Random shifts of training images by up to 1 pixel: auto (on for MNIST only), on or off."
     )
     train_size: int | None = option(
-        None, "Use a random subset of this many training images (default: all).", quick=2000
+        None,
+        "Use a random subset of this many training images (default: all; no more than there are).",
+        quick=2000,
+        low=1,
     )
     test_size: int | None = option(
-        None, "Use a random subset of this many test images (default: all).", quick=2000
+        None,
+        "Use a random subset of this many test images (default: all; no more than there are).",
+        quick=2000,
+        low=1,
     )
-    scalar_samples: int = option(200, "With --engine scalar: how many training digits.", quick=40)
-    scalar_hidden: int = option(16, "With --engine scalar: hidden units (784-H-10).")
-    scalar_epochs: int = option(2, "With --engine scalar: epochs.", quick=1)
-    scalar_batch_size: int = option(20, "With --engine scalar: batch size.")
+    scalar_samples: int = option(
+        200, "With --engine scalar: how many training digits.", quick=40, low=1, high=2000
+    )
+    scalar_hidden: int = option(16, "With --engine scalar: hidden units (784-H-10).", low=1, high=32)
+    scalar_epochs: int = option(2, "With --engine scalar: epochs.", quick=1, low=1, high=100)
+    scalar_batch_size: int = option(20, "With --engine scalar: batch size.", low=1, high=50)
     scalar_lr: float = option(
         0.01, "With --engine scalar: Adam's learning rate (constant; there are few steps)."
     )
+    checkpoint: Path | None = option(
+        None, "Checkpoint of the tensor run (the runner sets it to OUT/.checkpoints/03-mnist.npz)."
+    )
+    resume: bool = option(False, "Continue the tensor run from the checkpoint (the runner's --resume).")
 
 
 EXPLANATION = """\
@@ -131,6 +145,20 @@ def subset(
     return images[pick], labels[pick]
 
 
+def check_subset_sizes(config: Config, data: ImageData) -> None:
+    """``--train-size`` and ``--test-size`` may not ask for more images than the data has (a quick run's
+    own cap simply takes them all)."""
+    quick = quick_values(Config) if config.quick else {}
+    for name, images in (("train_size", data.train_images), ("test_size", data.test_images)):
+        size = getattr(config, name)
+        if size is not None and size > len(images) and size != quick.get(name):
+            kind = name.split("_")[0]
+            raise UsageError(
+                f"--{name.replace('_', '-')} {size}: the data has only {len(images)} {kind} images "
+                f"({data.source}); ask for at most {len(images)}, or leave it out for all"
+            )
+
+
 def use_augmentation(setting: str, dataset: str) -> bool:
     setting = setting.strip().lower()
     if setting not in ("auto", "on", "off", "true", "false"):
@@ -187,6 +215,13 @@ def train_tensor(
     optimizer = Adam(model.parameters(), lr=config.lr)
     schedule = CosineLR(optimizer, total=config.epochs)
     shift_rng = np.random.default_rng(rng.integers(2**63))
+    callbacks = []
+    if config.checkpoint is not None:
+        callbacks.append(
+            Checkpoint(config.checkpoint, config.resume, checkpoint_settings(config), [shift_rng])
+        )
+    elif config.resume:
+        raise UsageError("--resume: no checkpoint was given to resume from")
 
     def loss_fn(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Tensor:
         if augment and xb.shape[1] == side * side:
@@ -213,12 +248,39 @@ def train_tensor(
         batch_size=config.batch_size,
         rng=rng,
         evaluate=evaluate,
-        on_epoch_end=lambda epoch, hist: schedule.step(),
+        on_epoch_end=lambda epoch, hist: schedule_to(schedule, epoch),
         progress=config.progress,
         desc=dataset_spec(config.dataset).name,
+        callbacks=callbacks,
     )
     seconds_per_epoch = (time.perf_counter() - start - eval_seconds) / max(1, len(history.epochs))
     return model, history, seconds_per_epoch, X_test, y_test, predict_logits(model, X_test)
+
+
+def schedule_to(schedule: CosineLR, epoch: int) -> float:
+    """Set the learning rate for the epoch after ``epoch`` (so a resumed run continues the same decay)."""
+    schedule.t = epoch - 1
+    return schedule.step()
+
+
+CHECKPOINT_FIELDS = (
+    "seed",
+    "dataset",
+    "data_dir",
+    "download",
+    "hidden",
+    "epochs",
+    "batch_size",
+    "lr",
+    "augment",
+    "train_size",
+    "test_size",
+)
+
+
+def checkpoint_settings(config: Config) -> dict[str, Any]:
+    """The options a tensor run depends on: a checkpoint from a run with other ones is refused."""
+    return {name: getattr(config, name) for name in CHECKPOINT_FIELDS}
 
 
 def plot_training_curves(history: History, path: Path, title: str) -> Path:
@@ -430,9 +492,11 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
                 f"--{name.replace('_', '-')} must be at least 1 (got {size}); leave it out for all"
             )
     check_layer_sizes(config.hidden)
+    check_bounds(config)
     use_augmentation(config.augment, config.dataset)
     rng = np.random.default_rng(config.seed)
     data = load_dataset(config.dataset, config.data_dir, config.download)
+    check_subset_sizes(config, data)
     data.train_images, data.train_labels = subset(
         data.train_images, data.train_labels, config.train_size, rng
     )
