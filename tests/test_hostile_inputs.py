@@ -118,3 +118,166 @@ def test_03_huge_hidden_layer_stays_within_the_memory_limit(memory_limited, tmp_
         f"sys.exit(cli.main(['run', '03', '--hidden', '1000000000', '--out', {str(tmp_path)!r}]))"
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr[-2000:]
+    assert "--hidden must be between 1 and 2048" in result.stderr
+
+
+# ---- project 05: model folders and tables --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    import contextlib
+    import io
+
+    from projects.catalog import p05_tabular
+
+    out = tmp_path_factory.mktemp("tabular")
+    with contextlib.redirect_stdout(io.StringIO()):
+        p05_tabular.run(p05_tabular.Config(quick=True, epochs=3, progress=False), out)
+    return out / "model"
+
+
+def copy_model(saved: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(saved, tmp_path / "model"))
+
+
+def predict(model: Path, capsys, csv: Path | None = None) -> tuple[int, str]:
+    from projects.catalog.p05_tabular import PENGUINS
+    from projects.lab import cli
+
+    capsys.readouterr()
+    status = cli.main(["predict", "--model", str(model), "--csv", str(csv or PENGUINS)])
+    err = capsys.readouterr().err
+    return status, err
+
+
+def tamper_json(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "sizes, message",
+    [
+        ([10, 30_000_000, 3], "model.json describes 420,000,003 weights, more than the 10,000,000 allowed"),
+        ([10, 1_000_000_000, 3], "more than the 10,000,000 allowed"),
+        ([10, -4, 3], "must give 'sizes', 2 to 10 positive integers"),
+        ("10,16,3", "must give 'sizes'"),
+    ],
+)
+def test_predict_refuses_a_tampered_model_description(saved_model, tmp_path, capsys, sizes, message):
+    model = copy_model(saved_model, tmp_path)
+    tamper_json(model / "model.json", lambda d: d.update(sizes=sizes))
+    status, err = predict(model, capsys)
+    assert status == 2 and err.count("\n") == 1 and message in err
+
+
+def test_predict_with_a_tampered_model_stays_within_the_memory_limit(saved_model, tmp_path, memory_limited):
+    model = copy_model(saved_model, tmp_path)
+    tamper_json(model / "model.json", lambda d: d.update(sizes=[10, 1_000_000_000, 3]))
+    result = memory_limited(
+        "import sys\nfrom projects.lab import cli\nfrom projects.catalog.p05_tabular import PENGUINS\n"
+        f"sys.exit(cli.main(['predict', '--model', {str(model)!r}, '--csv', str(PENGUINS)]))"
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr[-2000:]
+    assert "describes 14,000,000,003 weights" in result.stderr
+
+
+def npz_with_big_member(path: Path, shape: tuple[int, ...]) -> None:
+    """A weights.npz whose member header announces ``shape`` float64 followed by only a little data:
+    reading it the plain way allocates the whole announced array first."""
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("net.0.weight.npy", header.getvalue() + bytes(1 << 20))
+
+
+def test_predict_refuses_an_npz_member_announcing_gigabytes_within_the_memory_limit(
+    saved_model, tmp_path, memory_limited
+):
+    model = copy_model(saved_model, tmp_path)
+    npz_with_big_member(model / "weights.npz", (20000, 20000))  # 3.2 GB announced, a few kB on disk
+    result = memory_limited(
+        "import sys\nfrom projects.lab import cli\nfrom projects.catalog.p05_tabular import PENGUINS\n"
+        f"sys.exit(cli.main(['predict', '--model', {str(model)!r}, '--csv', str(PENGUINS)]))"
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "weights.npz: its arrays would take 3052 MiB" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_predict_with_a_damaged_weights_file_is_one_line(saved_model, tmp_path, capsys, damage):
+    model = copy_model(saved_model, tmp_path)
+    data = (model / "weights.npz").read_bytes()
+    (model / "weights.npz").write_bytes(data[: len(data) // 2] if damage == "truncated" else b"")
+    status, err = predict(model, capsys)
+    assert status == 2 and err.count("\n") == 1 and "weights.npz: not a readable .npz file" in err
+
+
+def test_predict_refuses_non_finite_weights(saved_model, tmp_path, capsys):
+    model = copy_model(saved_model, tmp_path)
+    with np.load(model / "weights.npz") as data:
+        arrays = {k: np.full_like(data[k], np.nan) for k in data.files}
+    np.savez(model / "weights.npz", **arrays)
+    status, err = predict(model, capsys)
+    assert status == 2 and "holds inf or nan weights" in err
+
+
+def test_predict_refuses_a_zero_standard_deviation(saved_model, tmp_path, capsys):
+    model = copy_model(saved_model, tmp_path)
+    tamper_json(model / "preprocessing.json", lambda d: d["columns"][1].update(std=0.0))
+    status, err = predict(model, capsys)
+    assert status == 2 and "has a standard deviation of 0.0 (must be > 0)" in err
+
+
+def test_huge_values_in_a_csv_name_the_overflow_not_the_learning_rate(tmp_path, capsys):
+    from projects.lab import cli
+
+    rows = ["x,y,label"] + [f"{(-1) ** i * 1e308},{i % 7},{'ab'[i % 2]}" for i in range(40)]
+    (tmp_path / "big.csv").write_text("\n".join(rows) + "\n")
+    args = ["run", "tabular", "--csv", str(tmp_path / "big.csv"), "--target", "label", "--lr", "1e-12"]
+    assert cli.main([*args, "--quick", "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "column 'x' holds values as large as 1e+308" in err
+    assert "learning rate" not in err
+
+
+def test_a_text_target_with_500_classes_is_not_called_continuous(tmp_path):
+    from projects.datasets.csv_table import read_csv
+    from projects.datasets.tabular import encode_target
+
+    (tmp_path / "names.csv").write_text("name,x\n" + "".join(f"person{i},{i}\n" for i in range(500)))
+    with pytest.raises(UsageError) as info:
+        encode_target(read_csv(tmp_path / "names.csv"), "name")
+    assert "500 distinct values" in str(info.value) and "continuous" not in str(info.value)
+    assert "identifier" in str(info.value)
+
+
+def test_a_csv_past_the_row_limit_is_refused_while_reading(tmp_path, monkeypatch):
+    from projects.datasets import csv_table
+
+    monkeypatch.setattr(csv_table, "MAX_ROWS", 50)
+    (tmp_path / "long.csv").write_text("a,b\n" + "1,2\n" * 51)
+    with pytest.raises(
+        UsageError, match="more than 50 data rows of 2 columns; this program reads at most 50"
+    ):
+        csv_table.read_csv(tmp_path / "long.csv")
+    (tmp_path / "ok.csv").write_text("a,b\n" + "1,2\n" * 50)
+    assert len(csv_table.read_csv(tmp_path / "ok.csv").rows) == 50
+
+
+def test_a_csv_past_the_byte_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from projects.datasets import csv_table
+
+    monkeypatch.setattr(csv_table, "MAX_BYTES", 1000)
+    (tmp_path / "big.csv").write_text("a,b\n" + "1,2\n" * 300)
+    with pytest.raises(UsageError, match="this program reads CSV files of at most"):
+        csv_table.read_csv(tmp_path / "big.csv")

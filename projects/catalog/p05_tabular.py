@@ -29,13 +29,13 @@ import numpy as np
 
 from autograd import Tensor, cross_entropy, no_grad
 from autograd.errors import UsageError
-from autograd.files import atomic_open, write_npz, write_text
-from autograd.nn import MLP
+from autograd.files import atomic_open, read_npz, write_npz, write_text
+from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import Adam
 from projects.datasets import EMBEDDED
 from projects.datasets.csv_table import Table, read_csv, split_names
 from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
-from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option
 from projects.lab.training import fit
 from projects.plots.data import plot_class_bars
 from viz.plots import confusion_matrix, plot_confusion_matrix, plot_curves
@@ -57,12 +57,17 @@ class Config(RunConfig):
         None, "Comma-separated columns to treat as categorical even when their values are numbers (codes)."
     )
     test_fraction: float = option(0.25, "Share of each class held out for testing.")
-    hidden: tuple[int, ...] = option((16,), 'Hidden layer sizes, comma-separated ("" for a linear model).')
-    epochs: int = option(100, "Passes over the training rows.", quick=30)
-    batch_size: int = option(32, "Rows per AdamW step.")
+    hidden: tuple[int, ...] = option(
+        (16,), 'Hidden layer sizes, comma-separated ("" for a linear model).', low=1, high=1024, max_len=8
+    )
+    epochs: int = option(100, "Passes over the training rows.", quick=30, low=1, high=10_000)
+    batch_size: int = option(32, "Rows per AdamW step.", low=1, high=100_000)
     lr: float = option(5e-3, "AdamW's learning rate (weight decay 1e-4).")
     max_categories: int = option(
-        30, "Text columns with more distinct values than this are dropped (names, identifiers), and said."
+        30,
+        "Text columns with more distinct values than this are dropped (names, identifiers), and said.",
+        low=1,
+        high=1000,
     )
     run_dir: Path | None = option(
         None,
@@ -105,30 +110,90 @@ def save_model(folder: Path, model: MLP, preprocessor: Preprocessor) -> Path:
     return folder
 
 
+MAX_PARAMETERS = 10_000_000
+"""The most weights a saved model may have (40 MB in float32); a model.json asking for more is refused."""
+MAX_LAYERS = 10
+
+
+def read_json_file(path: Path, folder: Path, limit: int = 16 * 2**20) -> Any:
+    """A model folder's JSON file (at most ``limit`` bytes), as data; UsageError naming it otherwise."""
+    try:
+        if path.stat().st_size > limit:
+            raise UsageError(f"--model {folder}: {path.name} is larger than {limit // 2**20} MiB")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--model {folder}: missing {path.name}; is it a model folder?") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--model {folder}: {path.name} is unreadable ({e})") from None
+
+
+def check_description(meta: Any, folder: Path) -> tuple[list[int], str]:
+    """``model.json``'s layer sizes and activation, checked (types, bounds, the total number of weights)
+    before any array is allocated."""
+    sizes = meta.get("sizes") if isinstance(meta, dict) else None
+    activation = meta.get("activation") if isinstance(meta, dict) else None
+    if (
+        not isinstance(sizes, list)
+        or not 2 <= len(sizes) <= MAX_LAYERS
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
+    ):
+        raise UsageError(
+            f"--model {folder}: {MODEL_FILE} must give 'sizes', 2 to {MAX_LAYERS} positive integers, "
+            f"not {str(sizes)[:60]}"
+        )
+    if activation not in ACTIVATIONS:
+        raise UsageError(
+            f"--model {folder}: {MODEL_FILE} names an unknown activation {str(activation)[:40]!r}"
+        )
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise UsageError(
+            f"--model {folder}: {MODEL_FILE} describes {count:,} weights, more than the {MAX_PARAMETERS:,} "
+            "allowed (tampered?)"
+        )
+    return sizes, activation
+
+
+def expected_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
+    """The state_dict shapes of ``MLP(sizes)``: ``net.{2k}.weight`` (in, out) and ``net.{2k}.bias`` (out,)."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        shapes[f"net.{2 * k}.weight"] = (a, b)
+        shapes[f"net.{2 * k}.bias"] = (b,)
+    return shapes
+
+
 def load_model(folder: str | Path) -> tuple[MLP, Preprocessor]:
-    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed)."""
+    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed).
+
+    Bounded and checked before anything is built: ``model.json``'s sizes (at most
+    :data:`MAX_PARAMETERS` weights), the ``.npy`` headers of ``weights.npz`` against those sizes, the
+    weights finite, the preprocessing statistics finite (a standard deviation > 0), and the sizes against
+    the preprocessing's features and classes."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise UsageError(f"--model {folder}: no such folder")
-    try:
-        meta = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
-        preprocessing = json.loads((folder / PREPROCESSING_FILE).read_text(encoding="utf-8"))
-        with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:
-            state = {k: arrays[k] for k in arrays.files}
-    except FileNotFoundError as e:
-        raise UsageError(
-            f"--model {folder}: missing {Path(e.filename).name}; is it a model folder?"
-        ) from None
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--model {folder}: unreadable model files ({e})") from None
+    sizes, activation = check_description(read_json_file(folder / MODEL_FILE, folder), folder)
+    preprocessing = read_json_file(folder / PREPROCESSING_FILE, folder)
     preprocessor = Preprocessor.from_json(preprocessing, str(folder / PREPROCESSING_FILE))
+    if sizes[0] != len(preprocessor.feature_names()) or sizes[-1] != len(preprocessor.classes):
+        raise UsageError(f"--model {folder}: the weights do not fit the preprocessing (different runs?)")
+    shapes = expected_shapes(sizes)
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise UsageError(f"--model {folder}: missing {WEIGHTS_FILE}; is it a model folder?")
     try:
-        model = MLP([int(n) for n in meta["sizes"]], activation=str(meta["activation"]), engine="tensor")
+        state = read_npz(weights, shapes, max_bytes=8 * sum(int(np.prod(s)) for s in shapes.values()) + 4096)
+    except UsageError as e:
+        raise UsageError(f"--model {folder}: {e}") from None
+    bad = [name for name, array in state.items() if not np.all(np.isfinite(array))]
+    if bad:
+        raise UsageError(f"--model {folder}: {WEIGHTS_FILE} holds inf or nan weights (in {', '.join(bad)})")
+    try:
+        model = MLP(sizes, activation=activation, engine="tensor")
         model.load_state_dict(state)
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"--model {folder}: weights do not match the model description ({e})") from None
-    if model.sizes[0] != len(preprocessor.feature_names()) or model.sizes[-1] != len(preprocessor.classes):
-        raise UsageError(f"--model {folder}: the weights do not fit the preprocessing (different runs?)")
     model.eval()
     return model, preprocessor
 
@@ -163,6 +228,7 @@ def _check_config(config: Config) -> None:
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number (got {config.lr})")
     check_layer_sizes(config.hidden, allow_empty=True)
+    check_bounds(config)
 
 
 def run(config: Config, out_dir: Path) -> dict[str, Any]:

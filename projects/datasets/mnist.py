@@ -297,8 +297,8 @@ def _check_pair(
         )
     if len(images) == 0 or not (1 <= images.shape[1] <= MAX_SIDE and 1 <= images.shape[2] <= MAX_SIDE):
         raise IdxError(
-            f"{image_path}: {images.shape[0]} images of {images.shape[1]}x{images.shape[2]} pixels; expected at "
-            f"least one image, each side 1 to {MAX_SIDE} pixels (MNIST: 28x28)"
+            f"{image_path}: {images.shape[0]} images of {images.shape[1]}x{images.shape[2]} pixels; "
+            f"expected at least one image, each side 1 to {MAX_SIDE} pixels (MNIST: 28x28)"
         )
     if labels.ndim != 1 or labels.dtype != np.uint8:
         raise IdxError(f"{label_path}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
