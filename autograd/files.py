@@ -184,8 +184,13 @@ def _jsonable(x: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(x).__name__}")
 
 
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON (NumPy numbers and arrays as plain ones): what :func:`write_json` writes."""
+    return json.dumps(data, indent=2, default=_jsonable, allow_nan=True) + "\n"
+
+
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, default=_jsonable, allow_nan=True) + "\n")
+    write_text(path, json_text(data))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +80,7 @@ def test_images_too_large_for_an_mlp_input_are_refused(tmp_path):
         load_folder(write_digits(tmp_path / "d", 2, side=100))
 
 
-# ---- project 03: sizes ---------------------------------------------------------------------------------------
+# ---- project 03: sizes -------------------------------------------------------------------------------------
 
 
 def test_03_train_size_beyond_the_data_is_refused_naming_what_there_is(tmp_path, capsys):
@@ -121,7 +120,7 @@ def test_03_huge_hidden_layer_stays_within_the_memory_limit(memory_limited, tmp_
     assert "--hidden must be between 1 and 2048" in result.stderr
 
 
-# ---- project 05: model folders and tables --------------------------------------------------------------------
+# ---- project 05: model folders and tables ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")

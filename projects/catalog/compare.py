@@ -14,12 +14,15 @@ object per multiplication.
 
 Writes ``compare.png`` (both loss curves in one plot, and their difference), ``metrics.json``
 (``max_loss_difference``, ``scalar_seconds``, ``tensor_seconds``, ``time_ratio``, ...) and
-``explanation.md`` into ``--out`` (default ``runs/compare``).
+``explanation.md`` into ``--out`` (default ``runs/compare``), all or nothing: they are made in a temporary
+folder inside ``--out`` and moved into place only once all three are complete. The sizes are bounded
+(see :class:`CompareConfig`): the scalar engine keeps one Python object per number.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
 import time
 from dataclasses import asdict, dataclass
@@ -30,11 +33,11 @@ import numpy as np
 
 from autograd import Tensor, Value, binary_cross_entropy_with_logits
 from autograd.errors import UsageError
-from autograd.files import write_json, write_text
+from autograd.files import remove_path, temporary_dir, write_json, write_text
 from autograd.nn import MLP, Module
 from autograd.optim import SGD
 from projects.datasets.synthetic import two_moons
-from projects.lab.config import RunConfig, option
+from projects.lab.config import RunConfig, check_bounds, option
 from projects.lab.training import History, fit
 
 EXPLANATION = """\
@@ -53,10 +56,10 @@ time each engine took and their ratio.
 class CompareConfig(RunConfig):
     """Settings of the engine comparison."""
 
-    seed: int = option(0, "")
-    epochs: int = option(100, "")
-    hidden: int = option(8, "")
-    points: int = option(100, "")
+    seed: int = option(0, "", low=0, high=2**32 - 1)
+    epochs: int = option(100, "", low=1, high=10_000)
+    hidden: int = option(8, "", low=1, high=64)
+    points: int = option(100, "", low=4, high=2000)
     noise: float = option(0.15, "")
     lr: float = option(0.5, "")
 
@@ -69,9 +72,11 @@ class CompareConfig(RunConfig):
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     defaults = CompareConfig()
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="full-batch SGD steps")
-    parser.add_argument("--hidden", type=int, default=defaults.hidden, help="width of both hidden layers")
-    parser.add_argument("--points", type=int, default=defaults.points, help="two-moons points")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="full-batch SGD steps, 1..10000")
+    parser.add_argument(
+        "--hidden", type=int, default=defaults.hidden, help="width of both hidden layers, 1..64"
+    )
+    parser.add_argument("--points", type=int, default=defaults.points, help="two-moons points, 4..2000")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="SGD learning rate")
     parser.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder")
 
@@ -131,6 +136,7 @@ def _train(model: MLP, loss_fn: Any, data: tuple[Any, Any], config: CompareConfi
 
 
 def validate(config: CompareConfig) -> None:
+    check_bounds(config)
     if config.epochs < 1:
         raise UsageError(f"--epochs must be at least 1, got {config.epochs}")
     if config.hidden < 1:
@@ -163,15 +169,6 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
     weight_difference = max(float(np.max(np.abs(final_s[k] - final_t[k]))) for k in final_s)
     ratio = scalar_seconds / max(tensor_seconds, 1e-9)
 
-    _plot(
-        scalar_losses,
-        tensor_losses,
-        differences,
-        scalar_seconds,
-        tensor_seconds,
-        config,
-        out_dir / "compare.png",
-    )
     from projects.lab.runner import versions  # the runner's record of versions, shared
 
     metrics: dict[str, Any] = {
@@ -191,8 +188,23 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
         "wall_time_s": round(time.perf_counter() - wall_start, 3),
         "figures": ["compare.png"],
     }
-    write_json(out_dir / "metrics.json", metrics)
-    write_text(out_dir / "explanation.md", textwrap.dedent(EXPLANATION).strip() + "\n")
+    staging = temporary_dir(out_dir, prefix=".compare.")  # all three files, or none
+    try:
+        _plot(
+            scalar_losses,
+            tensor_losses,
+            differences,
+            scalar_seconds,
+            tensor_seconds,
+            config,
+            staging / "compare.png",
+        )
+        write_json(staging / "metrics.json", metrics)
+        write_text(staging / "explanation.md", textwrap.dedent(EXPLANATION).strip() + "\n")
+        for name in ("compare.png", "metrics.json", "explanation.md"):
+            os.replace(staging / name, out_dir / name)
+    finally:
+        remove_path(staging)
     if (out_dir.parent / "index.html").exists():  # the folder sits in a gallery: refresh it
         from projects.lab.report import write_index
 

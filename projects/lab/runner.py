@@ -57,7 +57,7 @@ from typing import Any, Iterator, Literal, Sequence
 import numpy as np
 
 import autograd
-from autograd.errors import TrainingError, UsageError
+from autograd.errors import TrainingError, UsageError, describe_os_error
 from autograd.files import remove_stale, replace_dir, temporary_dir, write_json, write_text
 from projects.lab.config import check_bounds, help_of
 from projects.lab.registry import PROJECTS, ProjectInfo, find
@@ -497,6 +497,9 @@ def run_all(settings: RunSettings) -> int:
         except (UsageError, TrainingError) as e:
             failures[info.slug] = str(e)
             print(f"{info.slug:<16} FAILED: {e}", flush=True)
+        except OSError as e:  # a file-system error (a full disk, say): one line, as the command line says it
+            failures[info.slug] = describe_os_error(e)
+            print(f"{info.slug:<16} FAILED: {failures[info.slug]}", flush=True)
         except Exception as e:
             failures[info.slug] = f"{type(e).__name__}: {e}"
             print(f"{info.slug:<16} FAILED: {type(e).__name__}: {e}", flush=True)
