@@ -32,7 +32,5 @@ def describe_os_error(error: OSError) -> str:
         reason += " (the disk is full)"
     elif error.errno == errno.ELOOP:
         reason += " (a symbolic link that loops)"
-    elif error.errno == errno.EROFS:
-        reason += " (a read-only file system)"
     paths = [str(p) for p in (error.filename, error.filename2) if p not in (None, "")]
     return f"{' -> '.join(paths)}: {reason}" if paths else reason

@@ -44,18 +44,23 @@ def atomic_path(path: str | os.PathLike[str], rename: bool = True) -> Iterator[P
     it is deleted when the block ends, if still there."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir() and not path.is_symlink():
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".tmp")
-    os.close(fd)
-    tmp = Path(name)
+    check_output_path(path, folder=False)
+    tmp: Path | None = None
     try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".tmp")
+        os.close(fd)
+        tmp = Path(name)
         yield tmp
         if rename:
             os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, path)
+    except OSError as e:  # name the file the user asked for, not its temporary stand-in
+        if e.filename is None or (tmp is not None and os.fspath(e.filename) == os.fspath(tmp)):
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -107,6 +112,15 @@ def remove_stale(
     return removed
 
 
+def remove_if_empty(folder: Path) -> bool:
+    """Remove ``folder`` if it is an empty folder; return whether it was removed."""
+    try:
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
+
+
 def remove_path(path: Path) -> None:
     """Delete a file, a symbolic link (not what it points to) or a folder tree; no error if it is gone."""
     if path.is_symlink() or not path.is_dir():
@@ -133,6 +147,23 @@ def replace_dir(new: str | os.PathLike[str], final: str | os.PathLike[str]) -> N
         raise
     if old is not None:
         remove_path(old)
+
+
+def check_output_path(path: Path, folder: bool) -> None:
+    """Refuse (OSError) an output path that is a symbolic-link loop, or the wrong kind of thing: a folder
+    where a file goes (``folder=False``), a file where a folder goes. A symbolic link that resolves, or
+    dangles, is replaced itself, never followed."""
+    if path.is_symlink():
+        try:
+            os.stat(path)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+        return
+    if not folder and path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if folder and path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
 
 
 def write_files(contents: Mapping[str | os.PathLike[str], str | bytes]) -> None:

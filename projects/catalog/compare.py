@@ -33,7 +33,7 @@ import numpy as np
 
 from autograd import Tensor, Value, binary_cross_entropy_with_logits
 from autograd.errors import UsageError
-from autograd.files import remove_path, temporary_dir, write_json, write_text
+from autograd.files import remove_if_empty, remove_path, temporary_dir, write_json, write_text
 from autograd.nn import MLP, Module
 from autograd.optim import SGD
 from projects.datasets.synthetic import two_moons
@@ -188,6 +188,7 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
         "wall_time_s": round(time.perf_counter() - wall_start, 3),
         "figures": ["compare.png"],
     }
+    created = not (out_dir.exists() or out_dir.is_symlink())
     staging = temporary_dir(out_dir, prefix=".compare.")  # all three files, or none
     try:
         _plot(
@@ -203,8 +204,12 @@ def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
         write_text(staging / "explanation.md", textwrap.dedent(EXPLANATION).strip() + "\n")
         for name in ("compare.png", "metrics.json", "explanation.md"):
             os.replace(staging / name, out_dir / name)
-    finally:
+    except BaseException:
         remove_path(staging)
+        if created:
+            remove_if_empty(out_dir)
+        raise
+    remove_path(staging)
     if (out_dir.parent / "index.html").exists():  # the folder sits in a gallery: refresh it
         from projects.lab.report import write_index
 

@@ -364,8 +364,6 @@ def main(name: str, args: argparse.Namespace) -> int:
     model, preprocessor = load_model(args.model)
     table = read_csv(args.csv)
     labels, confidence, notes = predict_table(model, preprocessor, table)
-    for note in notes:
-        print(f"backprop-lab: note: {note}", file=sys.stderr)
     column = f"predicted_{preprocessor.target}"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -377,15 +375,18 @@ def main(name: str, args: argparse.Namespace) -> int:
         known = [(t, p) for t, p in zip(truth, labels) if t in preprocessor.classes]
         if known:
             right = sum(t == p for t, p in known)
-            print(
-                f"backprop-lab: note: {right} of {len(known)} rows with a known {preprocessor.target!r} "
-                f"predicted correctly ({right / len(known):.1%})",
-                file=sys.stderr,
+            notes.append(
+                f"{right} of {len(known)} rows with a known {preprocessor.target!r} "
+                f"predicted correctly ({right / len(known):.1%})"
             )
-    if args.out:
+    if args.out:  # written first, so that a file that cannot be written is the only thing said
         with atomic_open(args.out, "w", encoding="utf-8", newline="") as f:
             f.write(buffer.getvalue())
-        print(f"{len(labels)} rows labelled; written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+    for note in notes:
+        print(f"backprop-lab: note: {note}", file=sys.stderr)
+    if args.out:
+        print(f"{len(labels)} rows labelled; written to {args.out}", file=sys.stderr)
     return 0

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Sequence
 
 from autograd.errors import UsageError
-from autograd.files import atomic_path, current_umask, json_text, remove_path, replace_dir, temporary_dir
+from autograd.files import (
+    atomic_path,
+    check_output_path,
+    current_umask,
+    json_text,
+    remove_path,
+    replace_dir,
+    temporary_dir,
+)
 from autograd.scalar import Value
 from viz.naming import format_number
 
@@ -185,6 +193,7 @@ def _write_all(files: dict[Path, str], frames_dir: Path | None, frames: Sequence
         staged_dir = None
         if frames_dir is not None:
             frames_dir.parent.mkdir(parents=True, exist_ok=True)
+            check_output_path(frames_dir, folder=True)
             staged_dir = temporary_dir(frames_dir.parent, prefix=f".{frames_dir.name}.")
             stack.callback(remove_path, staged_dir)  # gone already once it is renamed into place
             width = len(str(len(frames)))

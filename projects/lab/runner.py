@@ -58,7 +58,7 @@ import numpy as np
 
 import autograd
 from autograd.errors import TrainingError, UsageError, describe_os_error
-from autograd.files import remove_stale, replace_dir, temporary_dir, write_json, write_text
+from autograd.files import remove_if_empty, remove_stale, replace_dir, temporary_dir, write_json, write_text
 from projects.lab.config import check_bounds, help_of
 from projects.lab.registry import PROJECTS, ProjectInfo, find
 from projects.lab.report import write_index
@@ -404,11 +404,17 @@ def find_figures(folder: Path, preferred: Sequence[str] = ()) -> list[str]:
 def run_one(
     info: ProjectInfo, settings: RunSettings, options: dict[str, str | bool] | None = None
 ) -> RunResult:
-    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery."""
+    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery. When the run
+    fails in an output folder it created, and nothing else is there, the folder goes too."""
+    created = not (settings.out.exists() or settings.out.is_symlink())
     try:
-        return _run_project(info, settings, options or {})
-    finally:
-        _refresh_index(settings.out)
+        result = _run_project(info, settings, options or {})
+    except BaseException:
+        if not (created and remove_if_empty(settings.out)):
+            _refresh_index(settings.out)
+        raise
+    _refresh_index(settings.out)
+    return result
 
 
 def _run_project(
