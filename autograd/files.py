@@ -55,7 +55,8 @@ def atomic_path(path: str | os.PathLike[str], rename: bool = True) -> Iterator[P
             os.chmod(tmp, 0o666 & ~current_umask())
             os.replace(tmp, path)
     except OSError as e:  # name the file the user asked for, not its temporary stand-in
-        if e.filename is None or (tmp is not None and os.fspath(e.filename) == os.fspath(tmp)):
+        named = e.filename is None or (tmp is not None and os.fspath(e.filename) == os.fspath(tmp))
+        if e.errno is not None and named:
             raise OSError(e.errno, e.strerror, str(path)) from None
         raise
     finally:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
 
-from autograd.files import write_npz
+from autograd.files import read_npz, write_npz
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -185,8 +185,7 @@ class Module:
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save` (``allow_pickle=False``: arrays only, never code)."""
-        with np.load(path, allow_pickle=False) as data:
-            self.load_state_dict({k: data[k] for k in data.files})
+        self.load_state_dict(read_npz(path, {k: v.shape for k, v in self.state_dict().items()}))
 
 
 class Linear(Module):

@@ -280,3 +280,231 @@ def test_a_csv_past_the_byte_limit_is_refused_before_reading(tmp_path, monkeypat
     (tmp_path / "big.csv").write_text("a,b\n" + "1,2\n" * 300)
     with pytest.raises(UsageError, match="this program reads CSV files of at most"):
         csv_table.read_csv(tmp_path / "big.csv")
+
+
+# ---- NaN and divergence before any plot; projects 06 and 10 ------------------------------------------------
+
+
+def one_line(argv: list[str], capsys) -> tuple[int, str]:
+    """Run the command line; its exit status (argparse's own errors exit 2 by SystemExit) and stderr,
+    which must be one error line."""
+    from projects.lab import cli
+
+    capsys.readouterr()
+    try:
+        status = cli.main(argv)
+    except SystemExit as e:
+        status = e.code
+    err = capsys.readouterr().err
+    # "backprop-lab: error: ..." (argparse's own: "backprop-lab run: error: ...")
+    assert err.count("\n") == 1 and err.startswith("backprop-lab") and ": error: " in err, err
+    return status, err
+
+
+def test_06_a_huge_learning_rate_stops_in_the_loop_not_in_matplotlib(tmp_path, capsys):
+    status, err = one_line(
+        ["run", "06", "--lr", "1e6", "--quick", "--no-progress", "--out", str(tmp_path)], capsys
+    )
+    assert status == 1 and "training diverged" in err and "lower learning rate (now 1e+06)" in err
+    assert not (tmp_path / "06-landscape").exists()
+
+
+def series_csv(path: Path, value) -> Path:
+    rows = ["month,v"] + [f"{1950 + i // 12}-{i % 12 + 1:02d},{value(i)}" for i in range(120)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "value",
+    [lambda i: 1e300 * (1 + i / 100), lambda i: 1e250 if i == 50 else 100 + i],
+    ids=["near 1e300", "one spike of 1e250"],
+)
+def test_10_values_that_overflow_are_named_before_any_plot(tmp_path, capsys, value):
+    csv = series_csv(tmp_path / "s.csv", value)
+    status, err = one_line(
+        ["run", "10", "--quick", "--no-progress", "--csv", str(csv), "--out", str(tmp_path)], capsys
+    )
+    assert status == 2 and "overflow when the series is standardized" in err
+    assert not (tmp_path / "10-timeseries").exists()
+
+
+def test_10_forecasts_that_become_nan_stop_before_the_plots(monkeypatch):
+    from autograd.errors import TrainingError
+    from projects.catalog import p10_timeseries
+
+    with pytest.raises(TrainingError, match="the mlp forecasts became inf or nan: an overflow in the data"):
+        p10_timeseries.check_forecasts("s", {"naive": np.ones(3), "mlp": np.array([1.0, np.nan])})
+
+
+def test_10_an_unknown_activation_is_one_line(tmp_path, capsys):
+    status, err = one_line(["run", "10", "--quick", "--activation", "bogus", "--out", str(tmp_path)], capsys)
+    assert status == 2 and "--activation 'bogus': choose one of sigmoid, tanh, relu" in err
+
+
+def test_10_one_stray_word_in_the_series_is_named(tmp_path, capsys):
+    csv = series_csv(tmp_path / "s.csv", lambda i: "abc" if i == 50 else 100 + i)
+    status, err = one_line(["run", "10", "--quick", "--csv", str(csv), "--out", str(tmp_path)], capsys)
+    assert status == 2 and "line 52: text 'abc' in column 'v', whose other values are numbers" in err
+    assert "--column" not in err
+
+
+def test_10_one_impossible_date_is_named_not_ignored(tmp_path, capsys):
+    csv = tmp_path / "d.csv"
+    rows = ["month,v"] + [
+        f"{'2000-13' if i == 50 else f'{1950 + i // 12}-{i % 12 + 1:02d}'},{100 + i}" for i in range(120)
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    status, err = one_line(["run", "10", "--quick", "--csv", str(csv), "--out", str(tmp_path)], capsys)
+    assert status == 2 and "line 52: '2000-13' in 'month' is not a date" in err
+
+
+# ---- the runner --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "07", "--seed", "4294967296"], "--seed must be between 0 and 4294967295 (got 4294967296)"),
+        (["run", "07", "--seed", "-1"], "--seed must be between 0 and 4294967295"),
+        (["run", "07", "--out", ""], "--out needs a folder name, got an empty one"),
+        (["run", "--out", "", "07"], "--out needs a folder name, got an empty one"),
+    ],
+)
+def test_runner_options_out_of_range(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    status, err = one_line(argv, capsys)
+    assert status == 2 and message in err
+    assert list(tmp_path.iterdir()) == []  # no run folder, no gallery
+
+
+def test_a_killed_runs_temporary_folders_are_removed_by_the_next_run(tmp_path):
+    import subprocess
+    import sys
+
+    from projects.lab import cli
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "runs"
+    stale = out / f".01-perceptron.{dead.pid}.abc123.tmp"
+    (stale / "half").mkdir(parents=True)
+    old = out / f".01-perceptron.{dead.pid}.xyz.old"
+    old.mkdir()
+    import os
+
+    alive = out / f".01-perceptron.{os.getpid()}.live.tmp"  # a run still going: left alone
+    alive.mkdir()
+    other = out / f".07-simulator.{dead.pid}.abc.tmp"  # another project's: its own next run cleans it
+    other.mkdir()
+    assert cli.main(["run", "01", "--quick", "--no-progress", "--out", str(out)]) == 0
+    assert not stale.exists() and not old.exists()
+    assert alive.exists() and other.exists()
+
+
+def test_replacing_a_symlinked_run_folder_leaves_no_old_link_and_spares_its_target(tmp_path):
+    from projects.lab import cli
+
+    out = tmp_path / "runs"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not ours")
+    out.mkdir()
+    (out / "01-perceptron").symlink_to(elsewhere)
+    assert cli.main(["run", "01", "--quick", "--no-progress", "--out", str(out)]) == 0
+    assert (out / "01-perceptron").is_dir() and not (out / "01-perceptron").is_symlink()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert (elsewhere / "keep.txt").read_text() == "not ours"
+
+
+def test_run_all_says_when_each_project_starts(tmp_path, capsys, monkeypatch):
+    from projects.lab import runner
+    from projects.lab.registry import ProjectInfo
+
+    first = ProjectInfo("01", "perceptron", "projects.catalog.p01_perceptron", "Perceptron")
+    monkeypatch.setattr(runner, "PROJECTS", (first,))
+    assert runner.run_all(runner.RunSettings(out=tmp_path, quick=True)) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "01-perceptron: started"
+
+
+# ---- expressions, graphs, traces ---------------------------------------------------------------------------
+
+
+def test_set_reads_names_as_the_parser_does(tmp_path, capsys, monkeypatch):
+    from projects.lab import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["graph", "ｘ*2 + µ", "--set", "ｘ=3", "µ=1", "-o", "g.dot"]) == 0
+    assert "dL/dx = 2, dL/dμ = 1" in capsys.readouterr().out
+
+
+def test_a_long_flat_sum_is_not_called_nested():
+    from viz.expr import parse_expression
+
+    with pytest.raises(UsageError) as info:
+        parse_expression("+".join(["x"] * 101))
+    assert "more than 100 operations in a row" in str(info.value) and "nested" not in str(info.value)
+
+
+def test_a_flat_sum_too_tangled_to_lay_out_is_summarized():
+    from autograd.core import topological_sort
+    from viz.expr import build
+    from viz.graph import MAX_LAYOUT_COST, draw_graph, layout_cost
+
+    root = build("+".join(["x"] * 60), ["x=1"])
+    root.backward()
+    order = topological_sort(root)
+    assert len(order) == 60 < 150 and layout_cost(order) > MAX_LAYOUT_COST
+    source = draw_graph(root).source
+    assert "Summary: 60 nodes and 118 edges have long edges" in source
+    assert source.count("->") < 40  # a few boxes, not 118 edges routed across 59 ranks
+    small = build("+".join(["x"] * 10), ["x=1"])
+    small.backward()
+    assert "Summary" not in draw_graph(small).source
+
+
+def test_dot_runs_with_a_time_limit(tmp_path, monkeypatch):
+    import subprocess
+
+    from viz import graph as graph_module
+    from viz.expr import build
+
+    if graph_module.shutil.which("dot") is None:
+        pytest.skip("no Graphviz dot")
+
+    def too_slow(*args, **kwargs):
+        assert kwargs["timeout"] == graph_module.DOT_TIMEOUT_S
+        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+
+    monkeypatch.setattr(graph_module.subprocess, "run", too_slow)
+    root = build("x*2", ["x=1"])
+    root.backward()
+    with pytest.raises(UsageError, match="did not finish within 20 s"):
+        graph_module.save_graph(graph_module.draw_graph(root), tmp_path / "g.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trace_frames_of_a_big_expression_are_refused_before_drawing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = [f"x{i}" for i in range(95)]
+    expr = "+".join(f"{n}*{n}" for n in names)
+    argv = ["trace", expr, "--set", *(f"{n}=1" for n in names), "--html", "t.html", "--json", "t.json"]
+    status, err = one_line(argv, capsys)
+    assert status == 2 and "nodes, more than --max-nodes 60" in err and "write only --json" in err
+    assert list(tmp_path.iterdir()) == []
+    status, err = one_line(["trace", "+".join(["x"] * 30), "--set", "x=1", "--frames", "f"], capsys)
+    assert status == 2 and "long edges" in err
+
+
+def test_a_shorter_trace_replaces_the_frames_folder_whole(tmp_path, capsys):
+    from projects.lab import cli
+
+    if __import__("shutil").which("dot") is None:
+        pytest.skip("no Graphviz dot")
+    frames = tmp_path / "frames"
+    assert cli.main(["trace", "(a*b + c)**2 / 2", "--set", "a=1", "b=2", "c=3", "--frames", str(frames)]) == 0
+    assert len(list(frames.glob("step*.svg"))) == 4
+    assert cli.main(["trace", "a*2", "--set", "a=1", "--frames", str(frames)]) == 0
+    assert sorted(p.name for p in frames.iterdir()) == ["step1.svg"]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]

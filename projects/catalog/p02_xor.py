@@ -34,7 +34,7 @@ from autograd.errors import UsageError
 from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import SGD
 from projects.datasets.synthetic import xor
-from projects.lab.config import RunConfig, option
+from projects.lab.config import RunConfig, check_bounds, option
 from projects.lab.training import Checkpoint, History, fit
 from viz.plots import plot_curves, plot_decision_regions, plt, save_figure
 from viz.training_plots import plot_table_heatmap
@@ -49,22 +49,36 @@ TABLE_ACTIVATIONS = ("sigmoid", "tanh")
 class Config(RunConfig):
     """Settings of the XOR project (each field is a command-line flag)."""
 
-    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).")
+    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).", low=1, high=64)
     activation: str = option("tanh", "Hidden activation of the default network (sigmoid, tanh, relu, ...).")
     lr: float = option(2.0, "Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy.")
     epochs: int = option(
-        200, "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."
+        200,
+        "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run.",
+        low=1,
+        high=100_000,
     )
     seeds: int = option(
-        100, "How many seeds the default network is trained from, for the success rate.", quick=10
+        100,
+        "How many seeds the default network is trained from, for the success rate.",
+        quick=10,
+        low=1,
+        high=1000,
     )
     table_seeds: int = option(
-        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5
+        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5, low=1, high=1000
     )
     table_widths: tuple[int, ...] = option(
-        TABLE_WIDTHS, "Hidden widths compared in the success-rate table.", quick=(2, 8)
+        TABLE_WIDTHS,
+        "Hidden widths compared in the success-rate table.",
+        quick=(2, 8),
+        low=1,
+        high=64,
+        max_len=8,
     )
-    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=80)
+    resolution: int = option(
+        200, "Grid points per axis of the decision-region picture.", quick=80, low=10, high=500
+    )
     checkpoint: pathlib.Path | None = option(
         None, "Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."
     )
@@ -319,6 +333,7 @@ def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
 
 
 def validate(config: Config) -> None:
+    check_bounds(config)
     if config.hidden < 1:
         raise UsageError(f"--hidden must be at least 1, got {config.hidden}")
     if config.activation not in ACTIVATIONS or config.activation == "identity":
