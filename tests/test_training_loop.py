@@ -317,7 +317,7 @@ def test_heartbeat_prints_at_most_one_line_per_interval_and_nothing_until_starte
     from projects.lab.training import Heartbeat
 
     clock, stream = FakeClock(), io.StringIO()
-    beat = Heartbeat(interval=5.0, clock=clock, stream=stream)
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
     clock.now += 60
     assert not beat.beat("ignored: not started")
     beat.start("03-mnist", announce=True)
@@ -340,7 +340,7 @@ def test_progress_feeds_the_heartbeat_with_epoch_step_and_loss() -> None:
     from projects.lab.training import Heartbeat, Progress
 
     clock, stream = FakeClock(), io.StringIO()
-    beat = Heartbeat(interval=5.0, clock=clock, stream=stream)
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
     beat.start("02-xor")
 
     class SlowLoss:  # every batch takes 3 s on the fake clock
@@ -446,3 +446,38 @@ def test_a_damaged_checkpoint_is_a_usage_error(tmp_path: Path, damage: str) -> N
     )
     with pytest.raises(UsageError, match="cannot resume"):
         config_run(path, 2, {}, resume=True)
+
+
+def test_heartbeat_speaks_between_training_steps_too() -> None:
+    """Drawing or evaluating, with no training step to report: a tick still prints a line every interval."""
+    import io
+
+    from projects.lab.training import Heartbeat
+
+    clock, stream = FakeClock(), io.StringIO()
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
+    beat.start("04-visualizer", announce=True)
+    clock.now += 6
+    assert beat.beat("moons: epoch 80/80, step 7/7, loss 0.05")
+    for _ in range(30):  # 15 s of drawing, ticked every half second as the background thread does
+        clock.now += 0.5
+        beat.tick()
+    assert stream.getvalue().splitlines() == [
+        "04-visualizer: started",
+        "04-visualizer: moons: epoch 80/80, step 7/7, loss 0.05 [6 s]",
+        "04-visualizer: still working [11 s]",
+        "04-visualizer: still working [16 s]",
+        "04-visualizer: still working [21 s]",
+    ]
+
+
+def test_heartbeat_thread_starts_and_stops() -> None:
+    import io
+
+    from projects.lab.training import Heartbeat
+
+    beat = Heartbeat(interval=3600.0, stream=io.StringIO())
+    beat.start("x")
+    assert beat._worker is not None and beat._worker.is_alive()
+    beat.stop()
+    assert beat._worker is None and not beat.enabled

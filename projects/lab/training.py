@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,20 +320,28 @@ class DivergenceGuard(Callback):
 
 
 class Heartbeat:
-    """Plain progress lines for output that is not a terminal (``make run``, a log file): after
-    :meth:`start`, :meth:`beat` prints its text only when ``interval`` seconds have passed since the last
-    line, so a run is never silent for long and a fast one prints little. Off until started. ``clock``
-    (seconds) and ``stream`` can be replaced (tests use a fake clock)."""
+    """Plain progress lines for output that is not a terminal (``make run``, a log file), so that a run is
+    never silent for long: after :meth:`start`, a line ``NAME: TEXT [N s]`` whenever ``interval`` seconds
+    have passed since the last one. TEXT is what the training loop last reported (:meth:`beat`: epoch,
+    step, loss), or "still working" when it reported nothing new (evaluating, drawing). A background thread
+    checks every half second (:meth:`tick`), so the lines come even when no training step runs; without
+    it (``thread=False``), only :meth:`beat` and :meth:`tick` print. ``clock`` (seconds) and ``stream`` can
+    be replaced: tests use a fake clock. Off until started."""
 
     def __init__(
         self,
         interval: float = HEARTBEAT_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
         stream: IO[str] | None = None,
+        thread: bool = True,
     ) -> None:
-        self.interval, self.clock, self.stream = interval, clock, stream
+        self.interval, self.clock, self.stream, self.thread = interval, clock, stream, thread
         self.name: str | None = None
         self.started = self.last = 0.0
+        self.text, self.fresh = "", False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
 
     @property
     def enabled(self) -> bool:
@@ -340,27 +349,58 @@ class Heartbeat:
 
     def start(self, name: str, announce: bool = False) -> None:
         """Switch on for the run ``name``; ``announce``: say that it started."""
-        self.name = name
-        self.started = self.last = self.clock()
+        self.stop()
+        with self._lock:
+            self.name = name
+            self.started = self.last = self.clock()
+            self.text, self.fresh = "", False
         if announce:
             self._print(f"{name}: started")
+        if self.thread:
+            self._stop.clear()
+            self._worker = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+            self._worker.start()
 
     def stop(self) -> None:
+        """Switch off (and end the background thread)."""
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
         self.name = None
 
     def beat(self, text: str) -> bool:
-        """Print ``NAME: text [N s]`` if it is time for a line; return whether it printed."""
+        """Record the loop's progress ``text``; print it if a line is due. Return whether it printed."""
         if self.name is None:
             return False
-        now = self.clock()
-        if now - self.last < self.interval:
-            return False
-        self.last = now
-        self._print(f"{self.name}: {text} [{now - self.started:.0f} s]")
+        with self._lock:
+            self.text, self.fresh = text, True
+        return self.tick()
+
+    def tick(self) -> bool:
+        """Print a line if ``interval`` seconds have passed since the last one; return whether it did."""
+        with self._lock:
+            if self.name is None:
+                return False
+            now = self.clock()
+            if now - self.last < self.interval:
+                return False
+            self.last = now
+            text = self.text if self.fresh else "still working"
+            self.fresh = False
+            line = f"{self.name}: {text} [{now - self.started:.0f} s]"
+        self._print(line)
         return True
 
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.tick()
+
     def _print(self, line: str) -> None:
-        print(line, file=self.stream or sys.stderr, flush=True)
+        try:
+            print(line, file=self.stream or sys.stderr, flush=True)
+        except (OSError, ValueError):  # a closed or full stream: progress is not worth an error
+            pass
 
 
 HEARTBEAT = Heartbeat()
