@@ -230,6 +230,13 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
+def _size(n: int) -> str:
+    """A byte count for people: ``3052 MiB``, ``12 KiB``, ``512 bytes``."""
+    if n >= 2**20:
+        return f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**10:.0f} KiB" if n >= 2**10 else f"{n} bytes"
+
+
 def npz_headers(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """The shape and dtype of each array in the ``.npz`` file ``path``, read from the ``.npy`` headers
     alone (nothing is decompressed past them). UsageError for anything that is not such an archive."""
@@ -286,9 +293,8 @@ def read_npz(
         total += size * dtype.itemsize
     if total > max_bytes:
         raise UsageError(
-            f"{name}: its arrays would take {total / 2**20:.0f} MiB, "
-            f"more than the {max_bytes / 2**20:.0f} MiB "
-            "allowed (corrupt or not the expected file)"
+            f"{name}: its arrays would take {_size(total)}, more than the {_size(max_bytes)} allowed "
+            "(corrupt or not the expected file)"
         )
     for key, shape in (shapes or {}).items():
         if key not in headers:

@@ -26,7 +26,7 @@ from autograd.errors import UsageError
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing", "#n/a"})
 _SNIFF_BYTES = 64 * 1024
 MAX_BYTES = 64 * 2**20  # 64 MiB
-MAX_ROWS = 100_000
+MAX_ROWS = 50_000
 MAX_COLUMNS = 1_000
 MAX_CELLS = 2_000_000
 _DELIMITERS = ",;\t|"
