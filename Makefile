@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= runs
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test lint bench pictures system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.run-stamp: setup.cfg pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
 	@bash .ci/system-deps.sh test
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,export]'
 	touch $@ $(VENV)/.run-stamp
 
 system-deps:
@@ -38,6 +38,12 @@ lint: $(VENV)/.test-stamp
 bench: $(VENV)/.test-stamp
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+# the README's picture: micrograd's lecture neuron, its graph and a page stepping through both passes
+NEURON := "tanh(x1*w1 + x2*w2 + b)" --set x1=2 w1=-3 x2=0 w2=1 b=6.8813735870195432
+pictures: $(VENV)/.run-stamp
+	$(BIN)/backprop-lab graph $(NEURON) -o viz/examples/neuron.svg
+	$(BIN)/backprop-lab trace $(NEURON) --html viz/examples/neuron.html --json viz/examples/neuron.json > /dev/null
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

@@ -58,7 +58,7 @@ def gradcheck(
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype != np.float64:
             raise TypeError("gradcheck needs float64 tensors")
-        x.grad = 0.0 if isinstance(x, Value) else None
+        x.zero_grad()
     out = fn(*inputs)
     out.backward()
     worst = GradcheckReport(True, -1, (), 0.0, 0.0, 0.0, 0.0)

@@ -4,16 +4,24 @@ The same module runs on scalars (``engine="scalar"``: a sample is a list of ``Va
 a grid of ``Value``s) or on arrays (``engine="tensor"``: a batch is a ``Tensor`` of shape (N, features)).
 Parameter names and shapes are identical in both, so ``state_dict`` / ``load_state_dict`` carry weights from
 one engine to the other and the two can be compared weight for weight.
+
+Where PyTorch's conventions differ (:mod:`autograd.export` carries a model across in both directions):
+
+- ``Linear.weight`` has shape (in_features, out_features), so that y = x W + b reads like the math;
+  PyTorch's ``nn.Linear.weight`` is (out_features, in_features) (y = x W^T + b). ``repr`` says which.
+- ``.grad`` before any backward pass: a ``Tensor``'s is ``None`` (as in PyTorch), a ``Value``'s is ``0.0``
+  (as in micrograd: a Value's gradient is always a float). ``zero_grad()`` restores exactly that state.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
 from autograd.files import read_npz, write_npz
+from autograd.functional import avg_pool2d, conv2d, max_pool2d
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -142,10 +150,10 @@ class Module:
             params.extend(p.values.ravel().tolist() if isinstance(p, ValueGrid) else [p])
         return params
 
-    def zero_grad(self) -> None:
-        """Reset every parameter's gradient (gradients accumulate across backward calls)."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient (gradients accumulate across backward calls); see
+        :func:`reset_grads` for ``set_to_none`` (PyTorch's meaning and default)."""
+        reset_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         self.training = mode
@@ -155,6 +163,22 @@ class Module:
 
     def eval(self) -> Module:
         return self.train(False)
+
+    # ---- printing: PyTorch's tree form ----
+
+    def extra_repr(self) -> str:
+        """This module's own settings for ``repr`` (sizes, a probability); children are printed below."""
+        return ""
+
+    def __repr__(self) -> str:
+        """``Name(settings)``, or, with children, ``Name(`` then one indented line per setting and per
+        ``(name): child``, as PyTorch prints a module."""
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.children()]
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
     # ---- weights in and out (no pickle: plain .npz arrays) ----
 
@@ -188,11 +212,25 @@ class Module:
         self.load_state_dict(read_npz(path, {k: v.shape for k, v in self.state_dict().items()}))
 
 
+def reset_grads(params: Iterable[Value | Tensor], set_to_none: bool = True) -> None:
+    """Clear the gradients of ``params`` before the next backward pass.
+
+    A Tensor's ``grad`` becomes ``None`` (``set_to_none=True``, PyTorch's default) or is zeroed in place
+    (``set_to_none=False``; a ``None`` gradient stays ``None``, as in PyTorch). A Value's ``grad`` is a float,
+    never ``None``: it becomes ``0.0`` either way.
+    """
+    for p in params:
+        p.zero_grad(set_to_none)
+
+
 class Linear(Module):
     """y = x W + b, with W of shape (in_features, out_features) and b of shape (out_features,).
 
     Gradients: dL/dW = x^T dL/dy, dL/db = sum over the batch of dL/dy, dL/dx = dL/dy W^T.
     On the scalar engine each output is one ``Value.dot`` node: y_j = sum_i W_ij x_i + b_j.
+
+    The layout differs from PyTorch's: ``torch.nn.Linear(in, out).weight`` is (out, in) and computes
+    x W^T + b. ``repr`` says ``weight: (in, out)``; :mod:`autograd.export` transposes in both directions.
     """
 
     def __init__(
@@ -205,6 +243,7 @@ class Linear(Module):
         dtype: Any = np.float32,
     ) -> None:
         rng = rng if rng is not None else np.random.default_rng(0)
+        self.in_features, self.out_features = in_features, out_features
         self.engine = engine
         self.weight = make_parameter(init_weight(in_features, out_features, rng, init), engine, dtype)
         self.bias = make_parameter(np.zeros(out_features), engine, dtype)
@@ -215,9 +254,14 @@ class Linear(Module):
         columns = self.weight.values.T  # column j holds the weights into output j
         return [Value.dot(w_j, x, b_j) for w_j, b_j in zip(columns, self.bias.values)]
 
+    def extra_repr(self) -> str:
+        sizes = f"in_features={self.in_features}, out_features={self.out_features}, bias=True"
+        return sizes + ", weight: (in, out)" + (", engine=scalar" if self.engine == "scalar" else "")
+
 
 class Activation(Module):
-    """An elementwise activation from :data:`ACTIVATIONS`, by name."""
+    """An elementwise activation from :data:`ACTIVATIONS`, by name (``Activation("tanh")``); the classes
+    below (``ReLU()``, ``Tanh()``, ``LeakyReLU(0.2)``...) are the same module under PyTorch's names."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -225,6 +269,116 @@ class Activation(Module):
 
     def forward(self, x: Any) -> Any:
         return _elementwise(self.fn, x)
+
+    def __repr__(self) -> str:
+        if type(self) is Activation:  # printed as the module it equals: Activation("tanh") as Tanh()
+            return repr(ACTIVATION_MODULES[self.name]())
+        return super().__repr__()
+
+
+class Identity(Activation):
+    """f(x) = x."""
+
+    def __init__(self) -> None:
+        super().__init__("identity")
+
+
+class ReLU(Activation):
+    """f(x) = max(0, x); f'(x) = 1 for x > 0, else 0."""
+
+    def __init__(self) -> None:
+        super().__init__("relu")
+
+
+class Tanh(Activation):
+    """f(x) = tanh(x); f'(x) = 1 - tanh(x)^2."""
+
+    def __init__(self) -> None:
+        super().__init__("tanh")
+
+
+class Sigmoid(Activation):
+    """f(x) = 1 / (1 + e^-x); f'(x) = f(x) (1 - f(x))."""
+
+    def __init__(self) -> None:
+        super().__init__("sigmoid")
+
+
+class LeakyReLU(Activation):
+    """f(x) = x for x > 0, negative_slope * x otherwise; f'(x) = 1 or negative_slope."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__("leaky_relu")
+        self.negative_slope = slope = float(negative_slope)
+        self.fn = lambda x: x.leaky_relu(slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Activation):
+    """f(x) = x for x > 0, alpha (e^x - 1) otherwise; f'(x) = 1 or f(x) + alpha."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__("elu")
+        self.alpha = scale = float(alpha)
+        self.fn = lambda x: x.elu(scale)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SiLU(Activation):
+    """f(x) = x sigmoid(x) (swish); f'(x) = sigmoid(x) (1 + x (1 - sigmoid(x)))."""
+
+    def __init__(self) -> None:
+        super().__init__("silu")
+
+
+class Softplus(Activation):
+    """f(x) = log(1 + e^x); f'(x) = sigmoid(x)."""
+
+    def __init__(self) -> None:
+        super().__init__("softplus")
+
+
+class GELU(Activation):
+    """f(x) = x Phi(x), Phi the standard normal CDF (``approximate="tanh"``: PyTorch's tanh approximation).
+    Tensor engine only: the scalar ``Value`` has no gelu."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.name = "gelu"
+        self.approximate = approximate
+        self.fn = lambda x: x.gelu(approximate)
+
+    def forward(self, x: Any) -> Any:
+        if not isinstance(x, Tensor):
+            raise TypeError("GELU runs on the tensor engine only (the scalar Value has no gelu)")
+        return self.fn(x)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+# the module class for each name of ACTIVATIONS (MLP builds these; repr prints an Activation by them)
+ACTIVATION_MODULES: dict[str, type[Activation]] = {
+    "identity": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "silu": SiLU,
+    "softplus": Softplus,
+}
+
+
+def activation_module(name: str) -> Activation:
+    """A new activation module for the name of an entry of :data:`ACTIVATIONS` (``"tanh"`` -> ``Tanh()``)."""
+    activation(name)  # the one error message for an unknown name
+    return ACTIVATION_MODULES[name]()
 
 
 class Dropout(Module):
@@ -245,9 +399,12 @@ class Dropout(Module):
         keep = (self.rng.random(len(x)) >= self.p) / (1 - self.p)
         return [v * float(k) for v, k in zip(x, keep)]
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
 
 class Sequential(Module):
-    """Modules applied in order."""
+    """Modules applied in order; ``model[i]``, ``len(model)`` and iteration reach the layers."""
 
     def __init__(self, *layers: Module) -> None:
         self.layers = list(layers)
@@ -257,9 +414,19 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def children(self) -> Iterator[tuple[str, Module]]:
+        """The layers named by their index (PyTorch's names: ``0.weight``, ``(0): Linear(...)``)."""
         for i, layer in enumerate(self.layers):
-            yield from layer.named_parameters(f"{prefix}{i}.")
+            yield str(i), layer
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
 
 
 class MLP(Module):
@@ -292,7 +459,7 @@ class MLP(Module):
             last = i == len(sizes) - 2
             layers.append(Linear(fan_in, fan_out, engine, rng, "xavier" if last else init, dtype))
             if not last:
-                layers.append(Activation(activation))
+                layers.append(activation_module(activation))
                 if dropout > 0:
                     layers.append(Dropout(dropout, rng))
         self.sizes = list(sizes)
@@ -307,3 +474,126 @@ class MLP(Module):
 
     def linear_layers(self) -> list[Linear]:
         return [layer for layer in self.net.layers if isinstance(layer, Linear)]
+
+
+# ---- convolutional networks (Tensor engine only; PyTorch's layouts and default initialization) ------------
+
+
+def _pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, (int, np.integer)) else (int(value[0]), int(value[1]))
+
+
+class Conv2d(Module):
+    """z = conv2d(x, W) + b for x (N, in_channels, H, W): W (out_channels, in_channels/groups, kh, kw) and
+    b (out_channels,), PyTorch's layout, so that weights carry across with ``state_dict``.
+
+    PyTorch's default initialization: W and b uniform in +-1/sqrt(fan_in), fan_in = in/groups * kh * kw
+    (``kaiming_uniform_(a=sqrt(5))``). Gradients: see ``autograd.ops.Conv``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | str = 0,
+        dilation: int | Sequence[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: groups={groups} must divide in_channels={in_channels}"
+                f" and out_channels={out_channels}"
+            )
+        rng = rng if rng is not None else np.random.default_rng(0)
+        kernel = _pair(kernel_size)
+        fan_in = in_channels // groups * kernel[0] * kernel[1]
+        bound = 1 / np.sqrt(fan_in)
+        shape = (out_channels, in_channels // groups, *kernel)
+        self.weight = Tensor(rng.uniform(-bound, bound, size=shape), requires_grad=True, dtype=dtype)
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, size=out_channels), requires_grad=True, dtype=dtype)
+            if bias
+            else None
+        )
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        """As PyTorch prints it: settings left at their defaults are not shown."""
+        out_channels, in_per_group, kh, kw = self.weight.shape
+        text = f"{in_per_group * self.groups}, {out_channels}, kernel_size={(kh, kw)}"
+        text += f", stride={_pair(self.stride)}"
+        if self.padding != 0 and self.padding != (0, 0):
+            text += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={_pair(self.padding)}"
+            )
+        if _pair(self.dilation) != (1, 1):
+            text += f", dilation={_pair(self.dilation)}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")
+
+
+class MaxPool2d(Module):
+    """The maximum over each kh x kw window (stride: the window size unless given)."""
+
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+    ) -> None:
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        text = f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return text + f", dilation={self.dilation}"
+
+
+class AvgPool2d(Module):
+    """The mean over each kh x kw window (stride: the window size unless given)."""
+
+    def __init__(
+        self,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        count_include_pad: bool = True,
+    ) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        text = f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+        return text + ("" if self.count_include_pad else ", count_include_pad=False")
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim``..``end_dim`` into one: (N, C, H, W) to (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from autograd.nn import reset_grads
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -51,9 +52,9 @@ class Optimizer:
         if values:
             self._slots.append(_Slot(values=values))
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = 0.0 if isinstance(p, Value) else None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the parameters' gradients, as ``Module.zero_grad`` does (see ``autograd.nn.reset_grads``)."""
+        reset_grads(self.params, set_to_none)
 
     def step(self) -> None:
         self.steps += 1
@@ -186,6 +187,68 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, decoupled=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), as ``torch.optim.RMSprop``.
+
+    g = grad + weight_decay w;   v = alpha v + (1 - alpha) g**2;
+    centered: a = alpha a + (1 - alpha) g and the denominator is sqrt(v - a**2) + eps, else sqrt(v) + eps;
+    with momentum mu:  b = mu b + g / denominator,  w -= lr b;   without:  w -= lr g / denominator.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value | Tensor],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        if not 0 <= alpha <= 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, centered
+
+    def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        if not state:
+            state["square_avg"], state["scratch"] = np.zeros_like(data), np.zeros_like(data)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(data)
+            if self.momentum:
+                state["momentum"] = np.zeros_like(data)
+        v, scratch = state["square_avg"], state["scratch"]
+        if self.weight_decay:
+            grad = grad + self.weight_decay * data
+        alpha = self.alpha
+        v *= alpha
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - alpha
+        v += scratch
+        if self.centered:
+            a = state["grad_avg"]
+            a *= alpha
+            a += (1 - alpha) * grad
+            np.multiply(a, a, out=scratch)
+            np.subtract(v, scratch, out=scratch)
+            np.sqrt(scratch, out=scratch)
+        else:
+            np.sqrt(v, out=scratch)
+        scratch += self.eps
+        np.divide(grad, scratch, out=scratch)
+        if self.momentum:
+            buffer = state["momentum"]
+            buffer *= self.momentum
+            buffer += scratch
+            np.multiply(buffer, self.lr, out=scratch)
+        else:
+            scratch *= self.lr
+        data -= scratch
+        if self.steps % 100 == 0 and data.dtype == np.float32:
+            v[v < _TINY32] = 0
 
 
 class StepLR:

@@ -86,7 +86,12 @@ def machine() -> dict[str, str]:
 
 # ---- MNIST: the real digits, shuffled and tiled to 60,000 --------------------------------------------------
 
-MNIST_DIRS = [REPO.parent / "shared" / "data" / "mnist-offline", REPO / "projects" / "data"]
+# the shared reference copy (next to the checkout, or next to the folder of worktrees), then the embedded one
+MNIST_DIRS = [
+    *(folder / "shared" / "data" / "mnist-offline" for folder in REPO.parents),
+    REPO / "projects" / "data" / "mnist",
+    REPO / "projects" / "data",
+]
 
 
 def _read_idx(path: Path) -> np.ndarray:

@@ -3,12 +3,15 @@
     python benchmarks/run.py              # what `make bench` runs
     python benchmarks/run.py --rounds 5   # more rounds: medians over more processes
 
-Each round starts one fresh process per engine, in turn (micrograd, ours-plain, ours-dot; then ours,
-torch, numpy), so that no engine inherits another's garbage or thread pools and a change of machine load
-hits every engine alike. Every process times several runs, each from a collected heap with its own
-collection included; the tables give the median of all of an engine's runs, in wall time and in CPU time
-of the process (all threads). The MNIST benchmark runs with 2 threads (the target's setting) and again
-with 1 thread, which a busy machine disturbs far less. Ratios are what to compare across machines.
+Each round starts one fresh process per engine, in turn (micrograd, ours-plain, ours-dot; microgpt's
+Value, ours; then ours, torch, numpy), so that no engine inherits another's garbage or thread pools and a
+change of machine load hits every engine alike. Every process times several runs, each from a collected
+heap with its own collection included; the tables give the median of all of an engine's runs, in wall
+time and in CPU time of the process (all threads). The MNIST benchmark runs with 2 threads (the target's
+setting) and again with 1 thread, which a busy machine disturbs far less. Ratios are what to compare
+across machines. Bytes per recorded op (tracemalloc, a 100,000-op chain) are measured once per engine.
+
+With ``--only``, the sections not run are kept from the existing RESULTS.md, marked with their date.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -28,6 +32,8 @@ from common import REPO, machine, median, run_script  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SCALAR_ENGINES = ["micrograd", "ours-plain", "ours-dot"]
+MICROGPT_ENGINES = ["microgpt", "ours"]
+MEMORY_ENGINES = ["ours", "microgpt", "micrograd"]
 MNIST_ENGINES = ["ours", "torch", "numpy"]
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -75,6 +81,25 @@ def scalar_benchmark(rounds: int, steps: int) -> dict[str, dict[str, Any]]:
         e: summarize(rs, nodes=rs[0]["nodes"], loss=rs[0]["losses"][0], losses=rs[0]["losses"])
         for e, rs in runs.items()
     }
+
+
+def microgpt_benchmark(rounds: int, steps: int) -> dict[str, dict[str, Any]]:
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in MICROGPT_ENGINES}
+    for r in range(rounds):
+        for engine in MICROGPT_ENGINES:
+            result = run_script(["benchmarks/bench_microgpt.py", "--engine", engine, "--steps", str(steps)])
+            runs[engine].append(result)
+            print(f"  round {r + 1}: {engine:10s} {median(result['times']) * 1e3:8.1f} ms/step", flush=True)
+    return {e: summarize(rs, nodes=rs[0]["nodes"], losses=rs[0]["losses"]) for e, rs in runs.items()}
+
+
+def memory_benchmark() -> dict[str, dict[str, float]]:
+    engines = [e for e in MEMORY_ENGINES if e != "micrograd" or have("micrograd")]
+    results = {}
+    for engine in engines:
+        results[engine] = run_script(["benchmarks/bench_memory.py", "--engine", engine])["bytes_per_op"]
+        print(f"  {engine}: " + ", ".join(f"{v:.0f}" for v in results[engine].values()) + " bytes/op")
+    return results
 
 
 def thread_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -135,6 +160,21 @@ max-margin loss + 1e-4 L2, backward, SGD. `ours-plain` is our `Value` run throug
 `Value.sum` and `autograd.optim.SGD`. All three start from the same weights and compute the same loss
 (last column). Times include each engine's garbage collection."""
 
+MICROGPT_TEXT = """\
+One training step of microgpt (its published algorithm, written into `benchmarks/bench_microgpt.py`):
+token and position embeddings, RMSNorm, one layer of 4-head causal self-attention (n_embd 16, head_dim 4,
+block_size 16), MLP of width 64 with ReLU, LM head, cross-entropy over the positions of one name (1990
+US Census first names, shuffled with seed 42), Adam (beta1 0.85, beta2 0.99). The same code runs with
+microgpt's 30-line `Value` (`microgpt`) and with `autograd.Value` (`ours`), from the same weights; the
+losses of the first steps must agree to 1e-9 (last column: the largest difference). Our graph has fewer
+nodes for the same arithmetic: a number operand is not wrapped in a node and `a / b` is one node (microgpt
+writes it `a * b**-1`). Each timed step starts from a collected heap and ends with `gc.collect()`."""
+
+MEMORY_TEXT = """\
+Traced memory (tracemalloc) per recorded op on a chain of 100,000 ops `y = op(y)` kept alive: the node, its
+result and derivative floats, and whatever else the engine allocates per op (tuples, labels, a `Value`
+around a number operand)."""
+
 MNIST_TEXT = """\
 One epoch of MLP 784-128-64-10, ReLU, cross-entropy, Adam 1e-3, batch 128 (469 steps), on 60,000 x 784
 float32 images: the real digits of `{data}` shuffled and tiled. The same initial weights and batch order
@@ -144,11 +184,17 @@ weights, garbage collection included."""
 WHERE_TIME_GOES = """\
 ## Where the time goes (cProfile and timers, 1 thread)
 
-- Scalar engine (`ours-plain`): building the graph is about 35% of a step (more than half of that is
-  Python's cyclic collector scanning the graph while it grows, although the graph holds no cycle), the
-  topological sort 15%, the chain-rule walk 40%, freeing the graph the rest. micrograd's step is
-  dominated by that collector: each of its nodes holds a closure that refers back to the node, so every
-  graph is cyclic garbage that only a full collection frees. `Value.dot` cuts the node count ninefold.
+- Scalar engine (`ours-plain`, micrograd's demo step, best of 7, CPU time, collector off unless said):
+  building the graph about 23 ms, the topological sort 14.5 ms, the chain-rule walk 9 ms, freeing the
+  graph 3.4 ms; the same step with the collector on costs about 40 ms more (its generation-0/1 passes
+  while the graph grows, one object per recorded op, and the final `gc.collect()`). A node is one object
+  with eight slots: parents and local derivatives sit in slots, not tuples, and an op with a number keeps
+  the number, not a label (made only when drawn), so an op costs 120 bytes (144 with a new derivative
+  float) and one tracked object. Without an observer the one backward driver reads those slots directly
+  and adds into `.grad`. micrograd's and microgpt's steps are dominated by the collector: micrograd's
+  nodes hold closures that refer back to them, and microgpt's recursive `build_topo` closure keeps its
+  `topo` list in a reference cycle, so each of their graphs is garbage only a full collection frees.
+  `Value.dot` cuts the node count ninefold.
 - Tensor engine: the three matrix products (forward and backward) and Adam's passes over W1 are most of
   an epoch; the engine's own Python work (graph recording, the backward walk, `unbroadcast`) is about
   0.23 ms a step, about 0.1 s an epoch. Fixed while measuring: gradients are no longer copied into
@@ -181,6 +227,55 @@ def scalar_table(scalar: dict[str, dict[str, Any]]) -> list[str]:
             f"{r['nodes'] / r['wall']:,.0f} | {speed} | {r['runs']} | {r['loss']:.6f} |"
         )
     return lines
+
+
+def microgpt_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    ref = results["microgpt"]
+    lines = [
+        "| engine | step: median, best, CPU (ms) | nodes (first step) | speed-up vs microgpt's Value:"
+        " median / best / CPU | runs | largest loss difference |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for e, r in results.items():
+        speed = " / ".join(f"{ref[k] / r[k]:.2f}x" for k in ("wall", "best", "cpu"))
+        diff = max(abs(a - b) for a, b in zip(r["losses"], ref["losses"]))
+        lines.append(
+            f"| {e} | {r['wall'] * 1e3:.1f}, {r['best'] * 1e3:.1f}, {r['cpu'] * 1e3:.1f} | {r['nodes']:,} |"
+            f" {speed} | {r['runs']} | {diff:.1e} |"
+        )
+    lines += [
+        "",
+        "Every run (ms): "
+        + "; ".join(f"{e} " + " ".join(f"{t * 1e3:.0f}" for t in r["all"]) for e, r in results.items()),
+    ]
+    return lines
+
+
+def memory_table(results: dict[str, dict[str, float]]) -> list[str]:
+    engines = list(results)
+    ops = list(results[engines[0]])
+    lines = ["| op | " + " | ".join(engines) + " |", "| --- |" + " ---: |" * len(engines)]
+    for op in ops:
+        cells = [f"{results[e][op]:.0f}" if op in results[e] else "-" for e in engines]
+        lines.append(f"| `{op}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def kept_section(path: Path, number: int, heading: str) -> list[str]:
+    """A section of the existing report (from ``heading`` to the next "## "), with the date it was written."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    date = re.search(r"on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", text)
+    match = re.search(rf"^## \d+\. {re.escape(heading)}.*?(?=^## (?!#))", text, flags=re.S | re.M)
+    if not match:
+        return []
+    head, _, body = match.group(0).partition("\n")
+    head = re.sub(r"^## \d+\.", f"## {number}.", head)
+    if "(Not run this time" in body:  # kept once already: its note has the original date
+        return ["", head, body.rstrip()]
+    note = f"(Not run this time: kept from the run of {date.group(1) if date else 'an earlier date'}.)"
+    return ["", head, "", note, body.rstrip()]
 
 
 def mnist_table(m: dict[str, Any]) -> list[str]:
@@ -220,7 +315,10 @@ def write_results(
     mnist: list[dict],
     blas_note: str,
     loads: list[str],
+    microgpt: dict | None = None,
+    memory: dict | None = None,
 ) -> str:
+    previous = path
     lines = [
         "# Benchmark results",
         "",
@@ -238,16 +336,29 @@ def write_results(
     lines.append(f"| load average (1, 5, 15 min) before / after | {loads[0]} / {loads[-1]} |")
     if scalar:
         lines += ["", "## 1. Scalar engine vs micrograd 0.1.0", "", SCALAR_TEXT, "", *scalar_table(scalar)]
+    else:
+        lines += kept_section(previous, 1, "Scalar engine vs micrograd")
+    if microgpt:
+        lines += ["", "## 2. Scalar engine on microgpt's training step", "", MICROGPT_TEXT, ""]
+        lines += microgpt_table(microgpt)
+    else:
+        lines += kept_section(previous, 2, "Scalar engine on microgpt")
+    if memory:
+        lines += ["", "## 3. Bytes per recorded op", "", MEMORY_TEXT, "", *memory_table(memory)]
+    else:
+        lines += kept_section(previous, 3, "Bytes per recorded op")
     if mnist:
         lines += [
             "",
-            "## 2. Tensor engine vs PyTorch CPU eager and hand-written NumPy",
+            "## 4. Tensor engine vs PyTorch CPU eager and hand-written NumPy",
             "",
             MNIST_TEXT.format(data=Path(mnist[0]["data"]).name),
         ]
         for m in mnist:
             lines += ["", *mnist_table(m)]
         lines += ["", "### OpenBLAS core type", "", blas_note]
+    else:
+        lines += kept_section(previous, 4, "Tensor engine vs PyTorch")
     lines += [
         "",
         WHERE_TIME_GOES,
@@ -258,6 +369,8 @@ def write_results(
         "make bench       # installs the bench extras (micrograd, torch, threadpoolctl), then runs:",
         command,
         "python benchmarks/bench_scalar.py --engine ours-dot --steps 10      # one engine, one process",
+        "python benchmarks/bench_microgpt.py --engine ours --steps 10 --split",
+        "python benchmarks/bench_memory.py --engine ours",
         "OPENBLAS_NUM_THREADS=2 python benchmarks/bench_mnist.py --engine ours --repeats 3 --threads 2",
         "```",
         "",
@@ -277,7 +390,10 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per MNIST process")
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1], help="MNIST thread settings")
-    parser.add_argument("--only", choices=["scalar", "mnist"], help="run one benchmark")
+    parser.add_argument("--microgpt-steps", type=int, default=5, help="timed microgpt steps per process")
+    parser.add_argument(
+        "--only", choices=["scalar", "microgpt", "memory", "mnist"], nargs="+", help="run these benchmarks"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     command = "python benchmarks/run.py" + "".join(f" {shlex.quote(a)}" for a in sys.argv[1:])
@@ -285,12 +401,19 @@ def main() -> None:
     facts["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     loads = [load()]
     print(f"{facts['cpu']}, {facts['cores']} cores, load {loads[0]}", flush=True)
-    scalar, mnist, blas_note = None, [], ""
-    if args.only in (None, "scalar"):
+    scalar, microgpt, memory, mnist, blas_note = None, None, None, [], ""
+    only = set(args.only or ["scalar", "microgpt", "memory", "mnist"])
+    if "scalar" in only:
         print("benchmark 1: scalar engine vs micrograd", flush=True)
         scalar = scalar_benchmark(args.rounds, args.scalar_steps)
-    if args.only in (None, "mnist"):
-        print("benchmark 2: tensor engine vs PyTorch and NumPy", flush=True)
+    if "microgpt" in only:
+        print("benchmark 2: scalar engine on microgpt's step", flush=True)
+        microgpt = microgpt_benchmark(args.rounds, args.microgpt_steps)
+    if "memory" in only:
+        print("benchmark 3: bytes per recorded op", flush=True)
+        memory = memory_benchmark()
+    if "mnist" in only:
+        print("benchmark 4: tensor engine vs PyTorch and NumPy", flush=True)
         mnist = [mnist_benchmark(args.rounds, args.epochs, threads) for threads in args.threads]
         set_vars = {k: os.environ[k] for k in BLAS_VARS if k in os.environ}
         kernel = blas_kernel(None)
@@ -311,7 +434,7 @@ def main() -> None:
                 f" is nothing to unset: OpenBLAS chose its kernel itself ({kernel})."
             )
     loads.append(load())
-    text = write_results(args.out, facts, command, scalar, mnist, blas_note, loads)
+    text = write_results(args.out, facts, command, scalar, mnist, blas_note, loads, microgpt, memory)
     print()
     print(text)
     print(f"written to {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")

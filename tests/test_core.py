@@ -356,3 +356,20 @@ def test_infinity_stays_visible() -> None:
     assert math.isinf(Value(1000.0).exp().data)  # overflow is inf, as in NumPy and PyTorch
     big = Tensor([[1e4, 0.0]], dtype=np.float32).exp()
     assert np.isinf(big.data[0, 0])
+
+
+def test_zero_grad_on_nodes_restores_the_state_before_backward() -> None:
+    from autograd import Tensor, Value
+
+    v = Value(2.0)
+    (v * v).backward()
+    assert v.grad == 4.0
+    v.zero_grad()
+    assert v.grad == 0.0
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    (t * t).sum().backward()
+    kept = t.grad
+    t.zero_grad(set_to_none=False)
+    assert t.grad is kept and not kept.any()  # zeroed in place
+    t.zero_grad()
+    assert t.grad is None

@@ -11,18 +11,34 @@ import pytest
 from autograd import Tensor, Value, mse_loss
 from autograd.gradcheck import gradcheck
 from autograd.nn import (
+    ACTIVATION_MODULES,
     ACTIVATIONS,
+    ELU,
+    GELU,
     MLP,
     Activation,
+    AvgPool2d,
+    Conv2d,
     Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
     Linear,
+    MaxPool2d,
     Module,
+    ReLU,
     Sequential,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
     ValueGrid,
     activation,
+    activation_module,
     default_init,
     init_weight,
 )
+from autograd.optim import SGD
 
 # ---- the same network on both engines -------------------------------------------------------------------
 
@@ -98,14 +114,15 @@ def test_named_parameters_and_shapes(engine) -> None:
 def test_mlp_structure_defaults_and_dtype() -> None:
     model = MLP([2, 8, 8, 1], activation="tanh", seed=0)
     kinds = [type(layer).__name__ for layer in model.net.layers]
-    assert kinds == ["Linear", "Activation", "Linear", "Activation", "Linear"]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert all(isinstance(layer, Activation) for layer in model.net.layers[1::2])
     assert len(model.linear_layers()) == 3
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert model(Tensor(np.ones((4, 2)))).shape == (4, 1)
     with_dropout = MLP([2, 8, 1], dropout=0.5, seed=0)
     assert [type(layer).__name__ for layer in with_dropout.net.layers] == [
         "Linear",
-        "Activation",
+        "ReLU",
         "Dropout",
         "Linear",
     ]
@@ -260,3 +277,140 @@ def test_value_grid_holds_values_with_a_shape() -> None:
     grid.assign(np.ones((2, 3)))
     np.testing.assert_array_equal(grid.numpy(), np.ones((2, 3)))
     np.testing.assert_array_equal(grid.grad_numpy(), np.zeros((2, 3)))
+
+
+# ---- PyTorch's conventions: printing, activation modules, .grad and zero_grad ----------------------------
+
+
+def test_repr_is_pytorchs_tree_with_sizes_activations_and_the_weight_layout() -> None:
+    model = MLP([784, 128, 10], activation="relu", dropout=0.2, seed=0)
+    assert repr(model) == (
+        "MLP(\n"
+        "  (net): Sequential(\n"
+        "    (0): Linear(in_features=784, out_features=128, bias=True, weight: (in, out))\n"
+        "    (1): ReLU()\n"
+        "    (2): Dropout(p=0.2)\n"
+        "    (3): Linear(in_features=128, out_features=10, bias=True, weight: (in, out))\n"
+        "  )\n"
+        ")"
+    )
+    assert model.net[0].weight.shape == (784, 128)  # what repr says: (in, out)
+    scalar = Sequential(Linear(2, 3, engine="scalar"), LeakyReLU(0.2), Activation("elu"))
+    assert str(scalar).splitlines() == [
+        "Sequential(",
+        "  (0): Linear(in_features=2, out_features=3, bias=True, weight: (in, out), engine=scalar)",
+        "  (1): LeakyReLU(negative_slope=0.2)",
+        "  (2): ELU(alpha=1.0)",
+        ")",
+    ]
+
+
+def test_sequential_indexes_like_pytorch() -> None:
+    layers = [Linear(2, 3), Tanh(), Linear(3, 1)]
+    model = Sequential(*layers)
+    assert len(model) == 3 and model[1] is layers[1] and list(model) == layers
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [name for name, _ in model.children()] == ["0", "1", "2"]
+
+
+MODULES_AND_FUNCTIONS = [
+    (Identity(), lambda x: x),
+    (ReLU(), lambda x: np.maximum(x, 0)),
+    (Tanh(), np.tanh),
+    (Sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    (LeakyReLU(), lambda x: np.where(x > 0, x, 0.01 * x)),
+    (LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (ELU(0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
+    (SiLU(), lambda x: x / (1 + np.exp(-x))),
+    (Softplus(), lambda x: np.log1p(np.exp(x))),
+]
+
+
+@pytest.mark.parametrize(
+    "module, closed_form", MODULES_AND_FUNCTIONS, ids=[repr(m) for m, _ in MODULES_AND_FUNCTIONS]
+)
+def test_activation_modules_on_both_engines(module, closed_form) -> None:
+    xs = np.array([-2.5, -0.3, 0.4, 1.7])
+    tensor_out = module(Tensor(xs, dtype=np.float64)).data
+    scalar_out = [v.data if isinstance(v, Value) else v for v in module([Value(x) for x in xs])]
+    np.testing.assert_allclose(tensor_out, closed_form(xs), rtol=1e-12)
+    np.testing.assert_allclose(scalar_out, closed_form(xs), rtol=1e-12)
+    assert isinstance(module, Activation)
+
+
+def test_activation_modules_match_the_registry_and_torch_names() -> None:
+    assert set(ACTIVATION_MODULES) == set(ACTIVATIONS)
+    for name, cls in ACTIVATION_MODULES.items():
+        module = activation_module(name)
+        assert type(module) is cls and module.name == name
+    with pytest.raises(ValueError, match="unknown activation"):
+        activation_module("swishy")
+    torch = pytest.importorskip("torch")
+    for cls in ACTIVATION_MODULES.values():
+        assert hasattr(torch.nn, cls.__name__)  # the same names as PyTorch's modules
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tensor"])
+def test_grad_before_backward_and_zero_grad_set_to_none(engine) -> None:
+    model = MLP([2, 3, 1], engine=engine, seed=0)
+    fresh = 0.0 if engine == "scalar" else None  # Value: 0.0 (micrograd); Tensor: None (PyTorch)
+    assert all(p.grad == fresh if engine == "scalar" else p.grad is None for p in model.parameters())
+    x = [0.5, -1.0] if engine == "scalar" else Tensor([[0.5, -1.0]])
+    out = model(x)
+    (out[0] * out[0] if engine == "scalar" else (out * out).sum()).backward()
+    kept = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    for p, before in zip(model.parameters(), kept):
+        if engine == "scalar":
+            assert p.grad == 0.0
+        else:  # zeroed in place, as PyTorch's grad.zero_()
+            assert p.grad is before and not np.any(p.grad)
+    model.zero_grad()  # set_to_none=True by default, as in PyTorch
+    assert all(p.grad == 0.0 if engine == "scalar" else p.grad is None for p in model.parameters())
+    model.zero_grad(set_to_none=False)  # a None gradient stays None
+    assert all(p.grad == 0.0 if engine == "scalar" else p.grad is None for p in model.parameters())
+
+
+def test_optimizer_zero_grad_takes_set_to_none_too() -> None:
+    model = MLP([2, 3, 1], seed=0)
+    model(Tensor([[0.5, -1.0]])).sum().backward()
+    opt = SGD(model.parameters(), lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not np.any(p.grad) for p in model.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_gelu_module_on_the_tensor_engine_and_a_clear_error_on_the_scalar_one() -> None:
+    torch = pytest.importorskip("torch")
+    xs = np.linspace(-3, 3, 13)
+    for approximate in ("none", "tanh"):
+        ours = GELU(approximate)(Tensor(xs, dtype=np.float64)).data
+        theirs = torch.nn.GELU(approximate=approximate)(torch.from_numpy(xs)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+        assert repr(GELU(approximate)) == repr(torch.nn.GELU(approximate=approximate))
+    with pytest.raises(TypeError, match="tensor engine only"):
+        GELU()([Value(1.0)])
+    with pytest.raises(ValueError, match="approximate"):
+        GELU("sigmoid")
+
+
+def test_cnn_layers_print_as_pytorch_does() -> None:
+    torch = pytest.importorskip("torch")
+    ours = Sequential(
+        Conv2d(4, 8, 3, stride=2, groups=2, bias=False),
+        Conv2d(1, 4, 3, padding=1),
+        Conv2d(2, 6, (3, 5), dilation=2),
+        Flatten(),
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(4, 8, 3, stride=2, groups=2, bias=False),
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.Conv2d(2, 6, (3, 5), dilation=2),
+        torch.nn.Flatten(),
+    )
+    assert repr(ours) == repr(theirs)
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1)"
+    assert repr(AvgPool2d(3, 1, 1, count_include_pad=False)) == (
+        "AvgPool2d(kernel_size=3, stride=1, padding=1, count_include_pad=False)"
+    )

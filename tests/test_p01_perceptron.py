@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written
 
 from autograd.errors import UsageError
 from projects.catalog import p01_perceptron as p01
@@ -84,8 +85,7 @@ def test_quick_run_metrics_and_figures(tmp_path: Path) -> None:
     assert metrics["and"]["converged"] and metrics["or"]["converged"]
     assert metrics["and"]["updates"] <= metrics["and"]["novikoff_bound"]
     assert metrics["points"] == 30
-    for name in metrics["figures"]:
-        assert (tmp_path / name).stat().st_size > 1000
+    assert_figures_written(tmp_path, metrics["figures"])
     # the numbers are those of the rule on the seed's own data set
     X, y = linearly_separable(30, np.random.default_rng(2), margin=p01.Config().margin)
     assert metrics["updates"] == p01.rosenblatt(X, y, 1000).updates

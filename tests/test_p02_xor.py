@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written, quick_run_fixture
 
 from autograd import Value
 from autograd.errors import UsageError
@@ -63,10 +64,7 @@ def test_a_stalled_2_2_1_sigmoid_net_maps_two_points_of_different_labels_togethe
     assert np.linalg.norm(hidden[a] - hidden[b]) < 0.1  # one hidden point, two labels: unseparable
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    out = tmp_path_factory.mktemp("p02")
-    return p02.run(p02.Config(quick=True), out), out
+quick_run = quick_run_fixture(p02)
 
 
 def test_quick_run_metrics(quick_run: tuple[dict, Path]) -> None:
@@ -83,8 +81,9 @@ def test_quick_run_metrics(quick_run: tuple[dict, Path]) -> None:
 
 def test_quick_run_figures(quick_run: tuple[dict, Path]) -> None:
     metrics, out = quick_run
-    for name in ("decision_regions.png", "loss_curve.png", "success_table.png"):
-        assert name in metrics["figures"] and (out / name).stat().st_size > 1000
+    names = ("decision_regions.png", "loss_curve.png", "success_table.png")
+    assert set(names) <= set(metrics["figures"])
+    assert_figures_written(out, names)
     if metrics["gradient_graph"] == "written":
         svg = (out / "gradient_graph.svg").read_text()
         assert "<svg" in svg and "W1[0,0]" in svg and "b2[0]" in svg

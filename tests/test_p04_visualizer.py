@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written, quick_run_fixture
 from PIL import Image
 
 from autograd.errors import UsageError
@@ -64,10 +65,7 @@ def test_plot_helpers_write_images(tmp_path: Path) -> None:
             assert image.size[0] > 100 and image.size[1] > 100
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    out = tmp_path_factory.mktemp("p04")
-    return p04.run(p04.Config(quick=True), out), out
+quick_run = quick_run_fixture(p04)
 
 
 def test_quick_run_metrics(quick_run: tuple[dict, Path]) -> None:
@@ -88,8 +86,7 @@ def test_quick_run_figures(quick_run: tuple[dict, Path]) -> None:
         for kind in ("boundary.gif", "parameters.png", "network.png", "gradients.png")
     }
     assert set(metrics["figures"]) == expected
-    for name in expected:
-        assert (out / name).stat().st_size > 1000
+    assert_figures_written(out, expected)
     for name in ("xor", "moons"):
         with Image.open(out / f"{name}_boundary.gif") as gif:
             assert gif.n_frames == metrics[f"{name}_frames"] >= 2

@@ -6,6 +6,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written, quick_run_fixture
 
 from autograd import Tensor, cross_entropy
 from autograd.errors import UsageError
@@ -23,10 +24,7 @@ FIGURES = (
 )
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pathlib.Path]:
-    out = tmp_path_factory.mktemp("p06")
-    return p06.run(p06.Config(quick=True), out), out
+quick_run = quick_run_fixture(p06)
 
 
 # ---- the linear-regression surface ----------------------------------------------------------------------
@@ -160,10 +158,7 @@ def test_trajectory_pca_recovers_a_planar_path() -> None:
 def test_quick_run_writes_every_figure(quick_run: tuple[dict, pathlib.Path]) -> None:
     metrics, out = quick_run
     assert metrics["figures"] == list(FIGURES)
-    for name in FIGURES:
-        path = out / name
-        assert path.exists() and path.stat().st_size > 5000, name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_figures_written(out, FIGURES, min_bytes=5000, png=True)
 
 
 def test_quick_run_metrics_are_consistent(quick_run: tuple[dict, pathlib.Path]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from autograd.errors import UsageError
 from projects.catalog import p07_simulator as p07
 
-# The example's published output (issue 3), pinned here independently of the module's own copy.
+# The example's published output, pinned here independently of the module's own copy.
 A2 = 0.67013076
 LOSS = 0.05440686
 DW2 = [[-0.07084855], [-0.05353001]]
@@ -85,8 +86,8 @@ def test_weights_are_the_legacy_global_generator_stream() -> None:
 
 def test_equations_are_printed_with_their_numbers(result: dict) -> None:
     text = p07.report_text(result)
-    assert "dL/dW2 = a1^T d2 = " in text and "[[-0.07084855], [-0.05353001]]" in text
-    assert "dL/dW1 = x^T d1 = " in text and "[[-0.00095582, 0.00107719], [-0.00152931, 0.00172350]]" in text
+    assert "dL/dW2 = a1ᵀ d2 = " in text and "[[-0.07084855], [-0.05353001]]" in text
+    assert "dL/dW1 = xᵀ d1 = " in text and "[[-0.00095582, 0.00107719], [-0.00152931, 0.00172350]]" in text
     assert "a2        sigmoid(z2)     [[0.67013076]]" in text
     assert text.count("dL/d") >= 9 + 8
 
@@ -110,12 +111,20 @@ def test_run_writes_the_graph_stepper_trace_and_tables(tmp_path: Path, capsys) -
     svg = ET.parse(tmp_path / "graph.svg").getroot()
     texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
     assert "W2[0,0]" in texts and "a2" in texts and "L" in texts
+    assert svg.get("width").endswith("pt") and float(svg.get("width")[:-2]) <= 1220  # no sideways scrolling
+    assert "∂a2/∂z2" in texts and "= a2 * (1 - a2)" in texts  # a local derivative's formula, wrapped
     html = (tmp_path / "backprop.html").read_text()
-    assert html.count('<figure class="frame"') == 9
+    # the forward pass (9 computed nodes), the seed, the backward pass (9 steps)
+    assert html.count('<figure class="frame"') == 9 + 1 + 9
     trace = json.loads((tmp_path / "trace.json").read_text())
     grads = {n["name"]: n["grad"] for n in trace["nodes"]}
     assert grads["W1[1,1]"] == pytest.approx(DW1[1][1], abs=1e-8)
-    assert "Node-by-node trace" in (tmp_path / "tables.txt").read_text()
+    assert [e["name"] for e in trace["forward"]][-3:] == ["e", "e^2", "L"] and trace["seed"]["value"] == 1
+    w2 = next(s for s in trace["steps"] if s["node"] == "z2")["parents"][0]
+    assert w2["name"] == "W2[0,0]" and w2["formula"] == "a1[0]"
+    tables = (tmp_path / "tables.txt").read_text()
+    assert "Node-by-node trace" in tables and re.search(r"W2\[0,0\]\s+a1\[0\] = 0\.971601\s", tables)
+    assert "  z2 = W2[0,0] * a1[0] + W2[1,0] * a1[1] + b2[0,0] = " in tables
     assert (tmp_path / "gradients.png").read_bytes().startswith(b"\x89PNG")
 
 

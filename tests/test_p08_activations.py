@@ -7,6 +7,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written, quick_run_fixture
 
 from autograd.errors import UsageError
 from autograd.nn import MLP
@@ -24,10 +25,7 @@ FIGURES = (
 )
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pathlib.Path]:
-    out = tmp_path_factory.mktemp("p08")
-    return p08.run(p08.Config(quick=True), out), out
+quick_run = quick_run_fixture(p08)
 
 
 # ---- the derivatives ------------------------------------------------------------------------------------
@@ -125,10 +123,7 @@ def test_bad_settings_raise_usage_errors(tmp_path: pathlib.Path, field: str, val
 def test_quick_run_writes_every_figure(quick_run: tuple[dict, pathlib.Path]) -> None:
     metrics, out = quick_run
     assert metrics["figures"] == list(FIGURES)
-    for name in FIGURES:
-        path = out / name
-        assert path.exists() and path.stat().st_size > 5000, name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_figures_written(out, FIGURES, min_bytes=5000, png=True)
 
 
 def test_quick_run_metrics(quick_run: tuple[dict, pathlib.Path]) -> None:

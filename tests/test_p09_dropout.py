@@ -6,6 +6,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from conftest import assert_figures_written, quick_run_fixture
 
 from autograd import Tensor
 from autograd.errors import UsageError
@@ -15,10 +16,7 @@ from projects.catalog import p09_dropout as p09
 FIGURES = ("curves.png", "gap.png", "decision_regions.png", "inverted_scaling.png", "seed_bug.png")
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, pathlib.Path]:
-    out = tmp_path_factory.mktemp("p09")
-    return p09.run(p09.Config(quick=True), out), out
+quick_run = quick_run_fixture(p09)
 
 
 # ---- inverted scaling and eval mode ---------------------------------------------------------------------
@@ -103,10 +101,7 @@ def test_rates_are_sorted_and_deduplicated() -> None:
 def test_quick_run_writes_every_figure(quick_run: tuple[dict, pathlib.Path]) -> None:
     metrics, out = quick_run
     assert metrics["figures"] == list(FIGURES)
-    for name in FIGURES:
-        path = out / name
-        assert path.exists() and path.stat().st_size > 5000, name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_figures_written(out, FIGURES, min_bytes=5000, png=True)
 
 
 def test_quick_run_dropout_narrows_the_gap(quick_run: tuple[dict, pathlib.Path]) -> None:

@@ -91,7 +91,7 @@ def test_season_from_dates():
 
 
 def test_airline_mlp_beats_seasonal_naive(tmp_path):
-    """The issue's criterion: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
+    """The bar: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
     metrics = p10_timeseries.run(p10_timeseries.Config(progress=False), tmp_path)
     assert AIRLINE == "airline" and metrics["test_period"] == "1959-01..1960-12"
     assert metrics["train_period"] == "1949-01..1958-12" and metrics["season"] == 12

@@ -1,15 +1,19 @@
-"""The HTML stepper in headless Chromium: frames render; buttons, arrow keys and slider change the step."""
+"""The HTML stepper in headless Chromium: on micrograd's neuron every node is on screen at 1280 x 800 with
+text of at least 11 px; forward frames come before backward frames; buttons, arrow keys and the slider
+work across both; project 07's graph needs no sideways scrolling and keeps the current node in view;
+two steppers share a page without clashing."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from viz.expr import build
-from viz.stepper import render_html
-from viz.trace import step_equations, step_headline, trace_backward
+from viz.stepper import render_html, stepper_data, stepper_fragment
+from viz.trace import trace_backward, trace_frames
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -20,8 +24,29 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+VIEWPORT = {"width": 1280, "height": 800}
+NEURON = ("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"])
 
 pytestmark = pytest.mark.browser
+
+# the layout of the visible frame: every g.node's box, the smallest text in px, the viewport's box
+LAYOUT = """(prefix) => {
+  const viewport = document.getElementById(prefix + '-viewport').getBoundingClientRect();
+  const figure = document.querySelector('#' + prefix + ' figure.frame:not([hidden])');
+  const svg = figure.querySelector('svg');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const fonts = Array.from(svg.querySelectorAll('text')).map(t => parseFloat(t.getAttribute('font-size')));
+  const nodes = Array.from(figure.querySelectorAll('g.node')).map(g => {
+    const b = g.getBoundingClientRect();
+    return {title: g.querySelector('title').textContent, left: b.left, top: b.top, right: b.right,
+            bottom: b.bottom};
+  });
+  const v = document.getElementById(prefix + '-viewport');
+  return {nodes: nodes, smallest_text_px: Math.min(...fonts) * scale,
+          viewport: {left: viewport.left, top: viewport.top, right: viewport.right, bottom: viewport.bottom},
+          scroll_width: v.scrollWidth, client_width: v.clientWidth, step: parseInt(figure.dataset.step, 10),
+          phase: figure.dataset.phase, page_width: document.documentElement.scrollWidth};
+}"""
 
 
 def _requirements() -> None:
@@ -32,82 +57,216 @@ def _requirements() -> None:
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 
-def test_stepper_page_in_headless_chromium(tmp_path: Path) -> None:
+def _open(browser, path: Path, errors: list[str], requests: list[str] | None = None):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector(".bp-stepper[data-ready=true]")
+    return page
+
+
+def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) -> None:
     _requirements()
     from playwright.sync_api import sync_playwright
 
     from viz.stepper import write_stepper
 
-    tracer = trace_backward(build("tanh(x*w + b) * (x - c)**2", ["x=0.5", "w=-1.5", "b=0.3", "c=2"]))
-    n = len(tracer.steps)
-    assert n >= 4
-    page_path = write_stepper(tracer, tmp_path / "stepper.html", title="test trace")
-    equations = ["\n".join(step_equations(tracer, s)) for s in tracer.steps]
-    headlines = [step_headline(tracer, s) for s in tracer.steps]
+    tracer = trace_backward(build(*NEURON))
+    frames = trace_frames(tracer)
+    phases = [f.phase for f in frames]
+    n = len(frames)
+    assert phases == ["forward"] * 5 + ["seed"] + ["backward"] * 5  # forward frames come first
+    page_path = write_stepper(tracer, tmp_path / "stepper.html", title="micrograd's neuron")
+    data = stepper_data(page_path.read_text())["frames"]
+    assert [f["phase"] for f in data] == phases
     requests: list[str] = []
-
+    errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda r: requests.append(r.url))
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(page_path.resolve().as_uri())
-
-            def state() -> tuple[str, str, str]:
-                return (
-                    page.inner_text("#counter"),
-                    page.inner_text("#headline"),
-                    page.inner_text("#equations").strip(),
-                )
-
-            def visible_frame() -> int:
-                shown = page.locator("figure.frame:not([hidden])")
-                assert shown.count() == 1
-                box = shown.locator("svg").bounding_box()
-                assert box is not None and box["width"] > 50 and box["height"] > 50  # the SVG really renders
-                return int(shown.get_attribute("data-step"))
+            page = _open(browser, page_path, errors, requests)
+            layout = page.evaluate(LAYOUT, "stepper")
+            assert len(layout["nodes"]) == 15  # 10 values, 5 operations
+            for box in layout["nodes"]:  # every node wholly on screen, on load
+                assert 0 <= box["left"] and box["right"] <= 1280, box
+                assert 0 <= box["top"] and box["bottom"] <= 800, box
+            assert layout["smallest_text_px"] >= 11 - 1e-6
+            top = min(b["top"] for b in layout["nodes"])
+            assert top - layout["viewport"]["top"] < 60  # no blank band above the drawing
+            assert layout["page_width"] <= 1280  # no sideways scrolling
 
             def expect(k: int) -> None:
-                assert state() == (f"step {k + 1} / {n}", headlines[k], equations[k])
-                assert visible_frame() == k
+                frame = data[k]
+                assert page.inner_text("#stepper-headline") == frame["headline"]
+                assert page.inner_text("#stepper-equations").strip() == "\n".join(frame["equations"])
+                assert page.inner_text("#stepper-counter").endswith(f"(frame {k + 1} / {n})")
+                shown = page.locator("#stepper figure.frame:not([hidden])")
+                assert shown.count() == 1 and int(shown.get_attribute("data-step")) == k
+                box = shown.locator("svg").bounding_box()
+                assert box is not None and box["width"] > 50 and box["height"] > 50  # it really renders
+                assert page.evaluate("(k) => document.getElementById('stepper-slider').value", k) == str(k)
 
             expect(0)
-            assert page.is_disabled("#prev") and not page.is_disabled("#next")
-            page.click("#next")
+            assert data[0]["headline"] == "Forward 1/5: t1 = x1 * w1 = 2 * (-3) = -6"
+            assert page.is_disabled("#stepper-prev") and not page.is_disabled("#stepper-next")
+            assert page.is_visible("#stepper-legend .bp-no-gradients")  # no gradients in the forward pass
+            assert not page.is_visible("#stepper-legend .bp-colours")
+            page.click("#stepper-next")
             expect(1)
-            page.click("#prev")
+            page.click("#stepper-prev")
             expect(0)
+            for _ in range(5):  # the keys cross from the forward pass into the backward pass
+                page.keyboard.press("ArrowRight")
+            expect(5)
+            assert data[5]["equations"] == ["dL/dL = 1"] and page.is_visible("#stepper-legend .bp-colours")
             page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")
-            expect(2)
+            expect(6)
             page.keyboard.press("ArrowLeft")
-            expect(1)
+            page.keyboard.press("ArrowLeft")
+            expect(4)  # and back
+            page.click("#stepper-backward")  # the toggle: the start of the backward pass
+            expect(5)
+            page.click("#stepper-forward")
+            expect(0)
             page.eval_on_selector(
-                "#slider", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", str(n - 1)
+                "#stepper-slider",
+                "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
+                str(n - 1),
             )
-            expect(n - 1)  # the last frame renders
-            assert page.is_disabled("#next")
-            page.keyboard.press("ArrowRight")  # past the end: stays on the last step
+            expect(n - 1)  # the slider runs over both passes; the last frame renders
+            assert page.is_disabled("#stepper-next")
+            page.keyboard.press("ArrowRight")  # past the end: stays on the last frame
             expect(n - 1)
             page.keyboard.press("Home")
             expect(0)
             page.keyboard.press("End")
             expect(n - 1)
-            page.click("#zoom")  # fit to width: the frame is still drawn
-            visible_frame()
+            for k in range(n):  # every frame of the neuron fits, not only the first
+                page.eval_on_selector(
+                    "#stepper-slider",
+                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
+                    str(k),
+                )
+                layout = page.evaluate(LAYOUT, "stepper")
+                assert layout["step"] == k
+                assert all(
+                    b["right"] <= 1280 and b["bottom"] <= 800 and b["left"] >= 0 for b in layout["nodes"]
+                )
+            page.screenshot(path=str(tmp_path / "neuron.png"))
             assert errors == []
         finally:
             browser.close()
     assert all(url.startswith("file://") for url in requests)  # self-contained: no network
 
 
+def test_project_07_is_read_top_down_without_sideways_scrolling(tmp_path: Path) -> None:
+    _requirements()
+    from playwright.sync_api import sync_playwright
+
+    from projects.catalog import p07_simulator as p07
+    from viz.stepper import write_stepper
+
+    tracer = p07.compute(p07.Config())["tracer"]
+    page_path = write_stepper(tracer, tmp_path / "p07.html")
+    data = stepper_data(page_path.read_text())["frames"]
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = _open(browser, page_path, errors)
+            layout = page.evaluate(LAYOUT, "stepper")
+            assert layout["smallest_text_px"] >= 11 - 1e-6
+            assert layout["scroll_width"] <= layout["client_width"] + 1  # no sideways scrolling
+            assert layout["page_width"] <= 1280
+            seed = next(k for k, f in enumerate(data) if f["phase"] == "seed")
+            for k in (0, seed, len(data) - 1):  # the current node is kept in view
+                page.eval_on_selector(
+                    "#stepper-slider",
+                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
+                    str(k),
+                )
+                layout = page.evaluate(LAYOUT, "stepper")
+                current = next(b for b in layout["nodes"] if b["title"] == data[k]["node_id"])
+                v = layout["viewport"]
+                assert v["top"] - 1 <= current["top"] and current["bottom"] <= v["bottom"] + 1, (
+                    k,
+                    current,
+                    v,
+                )
+            # the wheel zooms and a drag pans
+            width = page.evaluate(
+                "() => document.querySelector('#stepper figure.frame:not([hidden]) svg').width.baseVal.value"
+            )
+            page.mouse.move(640, 600)
+            page.mouse.wheel(0, -300)
+            zoomed = page.evaluate(
+                "() => document.querySelector('#stepper figure.frame:not([hidden]) svg').width.baseVal.value"
+            )
+            assert zoomed > width * 1.2
+            before = page.evaluate("() => document.getElementById('stepper-viewport').scrollTop")
+            page.mouse.move(640, 600)
+            page.mouse.down()
+            page.mouse.move(640, 450)
+            page.mouse.up()
+            after = page.evaluate("() => document.getElementById('stepper-viewport').scrollTop")
+            assert after > before
+            page.click("#stepper-fit")
+            assert page.evaluate(LAYOUT, "stepper")["smallest_text_px"] >= 11 - 1e-6
+            page.screenshot(path=str(tmp_path / "p07.png"))
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def test_two_steppers_on_one_page_do_not_clash(tmp_path: Path) -> None:
+    _requirements()
+    from playwright.sync_api import sync_playwright
+
+    from viz.stepper import draw_stepper_frames
+
+    parts = []
+    for prefix, (expr, values) in (
+        ("first", NEURON),
+        ("second", ("(a*b + c)**2 / 2", ["a=1.5", "b=-2", "c=0.5"])),
+    ):
+        tracer = trace_backward(build(expr, values))
+        frames, svgs = draw_stepper_frames(tracer, source_path=tmp_path / f"{prefix}.dot")
+        parts.append(stepper_fragment(tracer, svgs, frames, title=expr, prefix=prefix))
+    page_path = tmp_path / "two.html"
+    page_path.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>" + "".join(parts) + "</body></html>"
+    )
+    ids = re.findall(r'\bid="([^"]+)"', page_path.read_text())
+    assert len(ids) == len(set(ids))  # no id twice on the page
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_path.resolve().as_uri())
+            page.wait_for_selector("#second[data-ready=true]")
+            page.click("#second-next")
+            assert page.evaluate("() => document.getElementById('second-slider').value") == "1"
+            assert page.evaluate("() => document.getElementById('first-slider').value") == "0"
+            page.keyboard.press("ArrowRight")  # the keys drive the stepper last used
+            assert page.evaluate("() => document.getElementById('second-slider').value") == "2"
+            assert page.evaluate("() => document.getElementById('first-slider').value") == "0"
+            assert errors == []
+        finally:
+            browser.close()
+
+
 def test_page_is_self_contained_and_escapes_text() -> None:
     tracer = trace_backward(build("x * 2", ["x=1"]))
-    html = render_html(tracer, ['<svg id="a"><g id="node1"></g></svg>'], title="<script>alert(1)</script>")
+    svgs = ['<svg id="a"><g id="node1"></g></svg>'] * 3  # forward t1, the seed, one backward step
+    html = render_html(tracer, svgs, title="<script>alert(1)</script>")
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert 'id="f0-node1"' in html  # each frame's ids are made unique
+    assert 'id="stepper-f0-node1"' in html and 'id="stepper-f2-node1"' in html  # each frame's ids unique
     assert "http://" not in html and "https://" not in html
-    with pytest.raises(ValueError, match="1 frames for 2 steps"):
-        render_html(trace_backward(build("tanh(x) * 2", ["x=1"])), ["<svg></svg>"])
+    with pytest.raises(ValueError, match="1 drawings for 3 frames"):
+        render_html(trace_backward(build("tanh(x)", ["x=1"])), ["<svg></svg>"])
+    with pytest.raises(ValueError, match="prefix"):
+        render_html(tracer, svgs, prefix="1 bad")

@@ -112,7 +112,8 @@ def test_tensor_traces_show_contributions_shaped_like_the_inputs() -> None:
     matmul = next(s for s in tracer.steps if s.op == "@")
     lines = step_equations(tracer, matmul)
     assert lines[0].startswith("dL/dx: not needed")
-    assert lines[1].startswith("dL/dW += dL/d") and "vector-Jacobian product" in lines[1]
+    z = tracer.name(matmul.node)
+    assert lines[1].startswith(f"dL/dW += xᵀ @ dL/d{z}: (3, 2) = (3, 4) @ (4, 2) = ")
 
 
 def test_equations_read_as_the_chain_rule_with_numbers() -> None:
@@ -121,7 +122,7 @@ def test_equations_read_as_the_chain_rule_with_numbers() -> None:
     product = next(s for s in tracer.steps if s.op == "*")
     z = tracer.name(product.node)
     lines = step_equations(tracer, product)
-    pattern = rf"^dL/da \+= dL/d{z} \* d{z}/da = (\S+) \* (\S+) = (\S+)   \(dL/da so far: (\S+)\)$"
+    pattern = rf"^dL/da \+= dL/d{z} · ∂{z}/∂a = (\S+) · \(b = (\S+)\) = (\S+)   \(dL/da so far: (\S+)\)$"
     upstream, local, contribution, so_far = map(float, re.match(pattern, lines[0]).groups())
     assert upstream == pytest.approx(product.upstream) and local == pytest.approx(v["b"].data)
     assert contribution == pytest.approx(upstream * local) and so_far == pytest.approx(v["a"].grad)
@@ -182,7 +183,7 @@ def test_svg_frames_mark_the_current_node_and_the_finished_ones() -> None:
         }
         done = tracer.finished_after(step.index) | {id(step.node)}
         assert dashed == {f"n{k}" for k, n in enumerate(order) if id(n) not in done}
-    assert "stroke-dasharray" not in frames[-1].split("legend")[0]  # nothing pending at the end
+    assert "stroke-dasharray" not in frames[-1]  # nothing pending at the end
 
 
 # ---- the command line ----
@@ -194,7 +195,7 @@ def test_graph_command_writes_the_svg(tmp_path: Path, capsys) -> None:
     assert cli_main(["graph", "tanh(x*w + b)", "--set", "x=2", "w=-3", "b=1", "-o", str(out)]) == 0
     svg = out.read_text()
     texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
-    assert "dt1/dx = -3" in texts and "dt1/dw = 2" in texts
+    assert "∂t1/∂x = w = -3" in texts and "∂t1/∂w = x = 2" in texts
     printed = capsys.readouterr().out
     x, w, b = Value(2.0), Value(-3.0), Value(1.0)
     ref = (x * w + b).tanh()
@@ -219,11 +220,21 @@ def test_trace_command_writes_json_html_and_frames(tmp_path: Path, capsys) -> No
     assert grads["a"] == -12.0 and grads["b"] == 8.0 and grads["c"] == 4.0  # (ab+c) * (b, a, 1)
     assert data["expression"] == "(a*b + c)**2 / 2"
     html = (tmp_path / "t.html").read_text()
-    assert html.count('<figure class="frame"') == len(data["steps"]) == 4
-    assert len(list((tmp_path / "f").glob("step*.svg"))) == 4
+    # the forward pass (4 nodes), the seed, the backward pass (4 steps)
+    assert html.count('<figure class="frame"') == len(data["forward"]) + 1 + len(data["steps"]) == 9
+    frames = sorted(p.name for p in (tmp_path / "f").iterdir())
+    assert frames == [f"forward{k}.svg" for k in range(1, 5)] + ["seed.svg"] + [
+        f"step{k}.svg" for k in range(1, 5)
+    ]
     product = next(s for s in data["steps"] if s["op"] == "*")
-    assert product["equations"][0] == "dL/da += dL/dt1 * dt1/da = 4 * -3 = -12   (dL/da so far: -12)"
-    assert re.search(r"^4\s+t1 = a \* b\s+4\s+a\s+-3\s+-12\s+-12$", capsys.readouterr().out, re.M)
+    assert product["equations"][0] == "dL/da += dL/dt1 · ∂t1/∂a = 4 · (b = -3) = -12   (dL/da so far: -12)"
+    assert [e["equation"] for e in data["forward"]][:2] == [
+        "t1 = a * b = 2 * (-3) = -6",
+        "t2 = t1 + c = (-6) + 10 = 4",
+    ]
+    printed = capsys.readouterr().out
+    assert re.search(r"^4\s+t1 = a \* b\s+4\s+a\s+b = -3\s+-12\s+-12$", printed, re.M)
+    assert "  t1 = a * b = 2 * (-3) = -6" in printed and "from the seed dL/dL = 1" in printed
 
 
 ERROR_CASES = [
@@ -286,3 +297,31 @@ def test_graph_without_dot_writes_the_source_and_exits_2(tmp_path: Path, capsys,
     err = capsys.readouterr().err
     assert "apt-get install graphviz" in err and str(tmp_path / "g.dot") in err
     assert (tmp_path / "g.dot").exists() and not out.exists()
+
+
+def test_a_trace_before_backward_says_there_are_no_gradients_and_steps_forward_only() -> None:
+    from viz.stepper import render_html
+    from viz.trace import NO_GRADIENTS, trace_frames
+
+    loss, _ = _expression()
+    tracer = BackwardTracer(loss)  # not passed to backward() yet
+    frames = trace_frames(tracer)
+    assert [f.phase for f in frames] == ["forward"] * 4
+    assert render_table(tracer).rstrip().endswith(f"Backward pass of L: {NO_GRADIENTS}")
+    assert trace_to_json(tracer)["seed"]["equation"] == NO_GRADIENTS
+    assert NO_GRADIENTS in render_html(tracer, ["<svg></svg>"] * 4)
+    loss.backward(observer=tracer)
+    assert [f.phase for f in trace_frames(tracer)] == ["forward"] * 4 + ["seed"] + ["backward"] * 4
+
+
+@needs_dot
+def test_the_layout_direction_is_chosen_to_fit_the_screen() -> None:
+    from viz.expr import build
+    from viz.graph import choose_rankdir, draw_graph
+
+    neuron = build("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"])
+    neuron.backward()
+    assert choose_rankdir(lambda rd: draw_graph(neuron, rd), Path("unused.dot")) == "LR"
+    chain = build("tanh(tanh(tanh(tanh(tanh(tanh(tanh(tanh(x * 2)))))))) * y", ["x=0.1", "y=2"])
+    chain.backward()
+    assert choose_rankdir(lambda rd: draw_graph(chain, rd), Path("unused.dot")) == "TB"

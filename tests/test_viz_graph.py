@@ -18,6 +18,7 @@ from autograd.errors import UsageError
 from autograd.nn import MLP
 from viz.graph import (
     NO_GRAD_FILL,
+    NO_GRADIENTS_NOTE,
     VIRIDIS,
     ColorScale,
     draw_graph,
@@ -25,7 +26,7 @@ from viz.graph import (
     save_graph,
     text_color,
 )
-from viz.naming import format_number, gradient_summary, node_names
+from viz.naming import format_number, gradient_summary, graph_order, node_names
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -57,24 +58,26 @@ def test_value_nodes_show_label_data_and_grad() -> None:
     source = draw_graph(out).source
     for v in (x, w, b):
         assert (
-            f"<b>{v.label}</b></td><td>data {format_number(v.data)}</td><td>grad {format_number(v.grad)}"
-            in source
+            f"<b>{v.label}</b></td></tr><tr><td>data {format_number(v.data)}</td></tr>"
+            f"<tr><td>grad {format_number(v.grad)}<" in source
         )
-    assert f"data {format_number(out.data)}</td><td>grad 1<" in source
+    assert f"data {format_number(out.data)}</td></tr><tr><td>grad 1<" in source
 
 
 def test_each_edge_into_an_op_carries_the_local_derivative() -> None:
     out, x, w, b = _neuron()
-    names = node_names(topological_sort(out))
+    names = node_names(graph_order(out))
     source = draw_graph(out, names=names).source
     product = out._parents[0]._parents[0]  # x * w
     p = names[id(product)]
-    # d(x*w)/dx = w and d(x*w)/dw = x, at this point
-    assert f"d{p}/dx = {format_number(w.data)}" in source
-    assert f"d{p}/dw = {format_number(x.data)}" in source
-    # dtanh(s)/ds = 1 - tanh(s)^2
+    # ∂(x*w)/∂x = w and ∂(x*w)/∂w = x: the formula in the graph's names, then its value at this point
+    assert f"∂{p}/∂x = w = {format_number(w.data)}" in source
+    assert f"∂{p}/∂w = x = {format_number(x.data)}" in source
+    # ∂tanh(s)/∂s = 1 - tanh(s)**2, in names, in numbers, as a value (wrapped onto lines)
     s = names[id(out._parents[0])]
-    assert f"dL/d{s} = {format_number(1 - out.data**2)}" in source
+    t = format_number(out.data)
+    unwrapped = source.replace("<br/>", " ")
+    assert f"∂L/∂{s} = 1 - L**2 = 1 - {t}**2 = {format_number(1 - out.data**2, 6)}" in unwrapped
 
 
 def test_a_repeated_input_gets_one_edge_per_use() -> None:
@@ -82,7 +85,7 @@ def test_a_repeated_input_gets_one_edge_per_use() -> None:
     y = x * x
     y.backward()
     source = draw_graph(y).source
-    assert source.count(f"dL/dx = {format_number(x.data)}") == 2
+    assert source.count(f"∂L/∂x = x = {format_number(x.data)}") == 2
 
 
 def test_op_nodes_are_distinct_from_value_nodes() -> None:
@@ -100,7 +103,7 @@ def test_colour_grows_along_the_palette_with_grad_magnitude_and_zero_is_grey() -
     loss = a * 1000.0 + b * 1.0 + c * 0.001 + d * 0.0
     loss.backward()
     nodes = _node_statements(draw_graph(loss, legend=False).source)
-    order = topological_sort(loss)
+    order = graph_order(loss)  # the drawing's order: node n{k} is order[k]
     fills = {n.label: _fill(nodes[f"n{k}"]) for k, n in enumerate(order) if n.label}
     assert _luminance(fills["a"]) > _luminance(fills["b"]) > _luminance(fills["c"])  # viridis: dark -> bright
     assert fills["a"] == VIRIDIS[-1] and fills["c"] == VIRIDIS[0]
@@ -116,8 +119,21 @@ def test_colour_scale_and_legend() -> None:
     assert text_color(VIRIDIS[0]) == "#ffffff" and text_color(VIRIDIS[-1]) == "#000000"
     out, *_ = _neuron()
     source = draw_graph(out).source
-    assert "subgraph cluster_legend" in source
     assert "log scale" in source and "local derivative" in source
+
+
+def test_a_graph_before_backward_says_there_are_no_gradients_and_has_no_colour_legend() -> None:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    out = (x * w).tanh()
+    source = draw_graph(out).source
+    assert NO_GRADIENTS_NOTE in source
+    assert "log scale" not in source and "grad" not in source.replace(NO_GRADIENTS_NOTE, "")
+    assert f'fillcolor="{NO_GRAD_FILL}"' not in source  # not a grey "zero gradient" box in sight
+    out.backward()
+    after = draw_graph(out).source
+    assert NO_GRADIENTS_NOTE not in after and "log scale" in after
+    t = Tensor(np.ones((2, 2)), requires_grad=True)
+    assert NO_GRADIENTS_NOTE in draw_graph((t * 2).sum()).source
 
 
 def test_tensor_nodes_show_shape_dtype_and_gradient_summary() -> None:
@@ -127,11 +143,11 @@ def test_tensor_nodes_show_shape_dtype_and_gradient_summary() -> None:
     loss = (x @ W).tanh().sum()
     loss.backward()
     source = draw_graph(loss).source
-    assert "<b>W</b></td><td>2x4 float32</td>" in source
+    assert "<b>W</b></td></tr><tr><td>2x4 float32</td>" in source
     assert gradient_summary(W.grad) in source
-    assert "<b>x</b></td><td>3x2 float32</td><td>no grad" in source
+    assert "<b>x</b></td></tr><tr><td>3x2 float32</td></tr><tr><td>no grad" in source
     assert "label=<@>" in source and "label=<tanh>" in source and "label=<sum>" in source
-    assert "dL/d" not in source.split("cluster_legend")[0]  # no local derivatives on tensor edges
+    assert "∂" not in source  # no local derivatives on tensor edges: a tensor op has a VJP instead
 
 
 def _mlp_loss() -> tuple[MLP, Value]:

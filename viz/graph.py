@@ -34,11 +34,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import graphviz
 
-from autograd.core import Node, topological_sort
+from autograd.core import Node
 from autograd.errors import UsageError
 from autograd.files import write_bytes, write_text
 from viz.naming import (
@@ -46,6 +46,7 @@ from viz.naming import (
     format_value,
     formula,
     gradient_summary,
+    graph_order,
     is_scalar_node,
     magnitude,
     node_names,
@@ -148,22 +149,31 @@ class ColorScale:
 
 @dataclass
 class FrameState:
-    """The state of a backward pass at one step, for drawing a trace frame.
+    """The state of a pass at one step, for drawing a trace frame.
 
-    ``grads`` maps id(node) to the gradient accumulated so far (absent: none yet); ``done`` holds the ids
-    of nodes whose gradient is complete; ``current`` is the node whose chain rule is being applied and
-    ``contributions`` what it adds to each of its parents (one entry per parent, None where none).
+    Backward frames (``forward=False``): ``grads`` maps id(node) to the gradient accumulated so far
+    (absent: none yet); ``done`` holds the ids of nodes whose gradient is complete; ``current`` is the
+    node whose chain rule is being applied and ``contributions`` what it adds to each of its parents (one
+    entry per parent, None where none); ``vjps`` (tensors) the formula of each contribution.
+    Forward frames (``forward=True``): ``done`` holds the ids of the nodes computed so far (leaves
+    included), ``current`` the node computed at this step; no gradient is drawn.
     """
 
     current: int | None
     done: set[int] = field(default_factory=set)
     grads: Mapping[int, Any] = field(default_factory=dict)
     contributions: Sequence[Any] = ()
+    forward: bool = False
+    vjps: Sequence[str | None] = ()
 
 
 # --------------------------------------------------------------------------------------------------------
 # Drawing
 # --------------------------------------------------------------------------------------------------------
+
+NO_GRADIENTS_NOTE = "no gradients yet: call backward()"
+FORWARD_FILL = "#ffffff"  # forward frames: a computed value (no gradient to colour it by yet)
+LABEL_WIDTH = 20  # characters per line of an edge label before it wraps at an " = "
 
 
 def _esc(text: str) -> str:
@@ -179,31 +189,65 @@ def _node_grad(node: Node, frame: FrameState | None) -> Any:
     return grad
 
 
-def _value_label(name: str, node: Node, grad: Any, pending: bool) -> str:
-    """HTML label of a value box: name | data | grad (Value) or name | shape dtype | grad summary (Tensor)."""
-    if pending:
-        grad_text = "grad ..." if grad is None else f"grad so far {format_value(grad)}"
-    elif is_scalar_node(node):
-        grad_text = f"grad {format_number(grad)}"
-    elif grad is None:
-        grad_text = "no grad" if not getattr(node, "requires_grad", False) else "grad none"
-    else:
-        grad_text = gradient_summary(grad)
+def has_gradients(order: Sequence[Node]) -> bool:
+    """True once a backward pass has reached the graph: some node holds a gradient (a Value's is 0.0 and a
+    Tensor's None before any backward pass; the output's is the nonzero seed after one)."""
+    for node in order:
+        grad = node.grad
+        if grad is None:
+            continue
+        if not is_scalar_node(node) or grad != 0:
+            return True
+    return False
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    """An HTML-like label: one row per entry of ``rows``, each a list of cells (already escaped)."""
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>>'
+
+
+def _value_label(name: str, node: Node, grad: Any, grad_text: str | None) -> str:
+    """A value box: its name over its data (and its gradient, unless ``grad_text`` is None).
+
+    ``grad_text`` is what to say about the gradient; "" means the gradient itself (a scalar's number, a
+    tensor's summary).
+    """
     if is_scalar_node(node):
-        cells = [f"<b>{_esc(name)}</b>", f"data {format_number(node.data)}", _esc(grad_text)]
+        data = f"data {format_number(node.data)}"
     else:
-        data = node.data
-        desc = f"{shape_text(data.shape)} {data.dtype}"
-        if data.size == 1:
-            desc += f" = {format_number(float(data.reshape(())))}"
-        cells = [f"<b>{_esc(name)}</b>", _esc(desc), _esc(grad_text)]
-    row = "".join(f"<td>{c}</td>" for c in cells)
-    table = '<table border="0" cellborder="0" cellspacing="0" cellpadding="3" columns="*">'
-    return f"<{table}<tr>{row}</tr></table>>"
+        array = node.data
+        data = f"{shape_text(array.shape)} {array.dtype}"
+        if array.size == 1:
+            data += f" = {format_number(float(array.reshape(())))}"
+    rows = [[f"<b>{_esc(name)}</b>"], [_esc(data)]]
+    if grad_text is not None:
+        if grad_text == "":
+            if is_scalar_node(node):
+                grad_text = f"grad {format_number(grad)}"
+            elif grad is None:
+                grad_text = "no grad" if not getattr(node, "requires_grad", False) else "grad none"
+            else:
+                grad_text = gradient_summary(grad)
+        rows.append([_esc(grad_text)])
+    return _table(rows)
 
 
-def _local_label(out_name: str, in_name: str, local: float) -> str:
-    return f"d{out_name}/d{in_name} = {format_number(local)}"
+def _wrap_equation(text: str, width: int = LABEL_WIDTH) -> list[str]:
+    """Break ``a = b = c`` before an `` = `` wherever a line would pass ``width`` characters."""
+    parts = text.split(" = ")
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 3 + len(part) > width:
+            lines.append("= " + part)
+        else:
+            lines[-1] += " = " + part
+    return lines
+
+
+def local_derivative_label(out_name: str, in_name: str, chain: str) -> str:
+    """``∂t1/∂x = w = -3``: the partial derivative of the op's result with respect to one input."""
+    return f"∂{out_name}/∂{in_name} = {chain}"
 
 
 def draw_graph(
@@ -221,28 +265,32 @@ def draw_graph(
 ) -> graphviz.Digraph:
     """The computation graph of ``root`` (a ``Value`` or a ``Tensor``) as a ``graphviz.Digraph``.
 
-    ``rankdir``: ``LR`` (inputs on the left) or ``TB``, ``RL``, ``BT``. ``max_nodes``: past this many
-    nodes draw a summary (None: always draw every node). ``groups``: id(node) -> group name used by the
-    summary (e.g. :func:`parameter_groups`). ``names``: id(node) -> display name (default: labels, then
-    automatic names, see :mod:`viz.naming`). ``frame``: draw one step of a backward trace (running
-    gradients, the current node highlighted, finished nodes solid, pending nodes dashed). ``scale``: a
-    fixed colour scale (frames of one trace share one).
+    ``rankdir``: ``LR`` (inputs on the left) or ``TB``, ``RL``, ``BT`` (see :func:`choose_rankdir` to let
+    the drawing's size decide). ``max_nodes``: past this many nodes draw a summary (None: always draw every
+    node). ``groups``: id(node) -> group name used by the summary (e.g. :func:`parameter_groups`).
+    ``names``: id(node) -> display name (default: labels, then automatic names, see :mod:`viz.naming`).
+    ``frame``: draw one step of a forward or backward trace (the current node highlighted; backward:
+    running gradients, finished nodes solid, pending ones dashed). ``scale``: a fixed colour scale (frames
+    of one trace share one). Before any backward pass the drawing says so (``no gradients yet: call
+    backward()``) and has no colour legend.
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    order = topological_sort(root)
+    order = graph_order(root)
     names = dict(names) if names is not None else node_names(order)
-    grads = {id(n): _node_grad(n, frame) for n in order}
+    gradients = frame is not None and not frame.forward or frame is None and has_gradients(order)
+    grads = {id(n): _node_grad(n, frame) if gradients else None for n in order}
     if scale is None:
         scale = ColorScale.from_magnitudes(magnitude(g) for g in grads.values())
     graph = graphviz.Digraph(
         name="computation_graph",
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.4"},
-        node_attr={"fontname": FONT, "fontsize": "11"},
-        edge_attr={"fontname": FONT, "fontsize": "9", "color": EDGE_COLOR, "arrowsize": "0.6"},
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.2", "ranksep": "0.3"},
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "11", "color": EDGE_COLOR, "arrowsize": "0.6"},
     )
-    if title:
-        graph.attr(label=title, labelloc="t", fontsize="14")
+    heading = [f"<b>{_esc(title)}</b>"] if title else []
+    if frame is None and not gradients:
+        heading.append(_esc(NO_GRADIENTS_NOTE))
     tangled = layout_cost(order) > MAX_LAYOUT_COST
     summarized = max_nodes is not None and (len(order) > max_nodes or tangled)
     if summarized:
@@ -253,17 +301,51 @@ def draw_graph(
         why = (
             f"exceed max_nodes={max_nodes}" if len(order) > max_nodes else "have long edges (slow to lay out)"
         )
-        _draw_summary(graph, order, names, grads, scale, groups or {}, limit, why)
+        _draw_summary(graph, order, names, grads, scale, groups or {}, limit, gradients, why)
     else:
-        _draw_full(graph, order, names, grads, scale, edge_labels, frame)
-    if legend:
-        _draw_legend(graph, scale, scalar=is_scalar_node(root), frame=frame is not None, summary=summarized)
+        _draw_full(graph, order, names, grads, scale, edge_labels, frame, gradients)
+    if legend and gradients:  # above the drawing, as the graph's label: it takes no place in the layout
+        heading.append(legend_table(scale, is_scalar_node(root), frame is not None, summarized))
+    if heading:
+        rows = "".join(f"<tr><td>{h}</td></tr>" for h in heading)
+        graph.attr(label=f'<<table border="0" cellspacing="4">{rows}</table>>', labelloc="t", fontsize="14")
     return graph
 
 
 def dot_id(position: int) -> str:
     """The DOT id of the value node at ``position`` in topological order (its op node adds ``_op``)."""
     return f"n{position}"
+
+
+def _box_style(
+    key: int, grad: Any, scale: ColorScale, frame: FrameState | None, gradients: bool
+) -> tuple[dict[str, str], str | None]:
+    """The box attributes of one value node and what its label says about the gradient (see _value_label)."""
+    current = frame is not None and frame.current == key
+    pending = frame is not None and not current and key not in frame.done
+    if frame is not None and frame.forward:
+        fill, grad_text = (PENDING_FILL if pending else FORWARD_FILL), None
+    elif pending:
+        fill = PENDING_FILL
+        if grad is None:
+            grad_text = "grad ..."
+        elif isinstance(grad, (int, float)):
+            grad_text = f"grad so far {format_number(grad)}"
+        else:
+            grad_text = f"so far {gradient_summary(grad)}"
+    elif gradients:
+        fill, grad_text = scale.fill(magnitude(grad)), ""
+    else:
+        fill, grad_text = FORWARD_FILL, None
+    attrs = {
+        "shape": "box",
+        "style": "filled,rounded,dashed" if pending else "filled,rounded",
+        "fillcolor": fill,
+        "fontcolor": text_color(fill),
+        "color": CURRENT_COLOR if current else "#333333",
+        "penwidth": "3" if current else "1",
+    }
+    return attrs, grad_text
 
 
 def _draw_full(
@@ -274,51 +356,62 @@ def _draw_full(
     scale: ColorScale,
     edge_labels: bool,
     frame: FrameState | None,
+    gradients: bool,
 ) -> None:
+    from viz.formulas import local_text, scalar_locals
+
     index = {id(n): k for k, n in enumerate(order)}
+    forward = frame is not None and frame.forward
     for k, node in enumerate(order):
         key = id(node)
         grad = grads[key]
         current = frame is not None and frame.current == key
-        pending = frame is not None and not current and key not in frame.done
-        fill = PENDING_FILL if pending else scale.fill(magnitude(grad))
-        attrs = {
-            "shape": "box",
-            "style": "filled,rounded,dashed" if pending else "filled,rounded",
-            "fillcolor": fill,
-            "fontcolor": text_color(fill),
-            "color": CURRENT_COLOR if current else "#333333",
-            "penwidth": "3" if current else "1",
-        }
-        graph.node(dot_id(k), _value_label(names[key], node, grad, pending), **attrs)
+        attrs, grad_text = _box_style(key, grad, scale, frame, gradients)
+        label = _value_label(names[key], node, grad, grad_text)
+        if forward and key not in frame.done and not current:  # type: ignore[union-attr]
+            label = _table([[f"<b>{_esc(names[key])}</b>"], ["data ?"]])
+        graph.node(dot_id(k), label, **attrs)
         parents = node._parents
         if not parents:
             continue
         op_id = f"{dot_id(k)}_op"
+        # red: the operation computing the node (forward) or passing its gradient back (backward; the
+        # seed's frame passes nothing yet), and its edges
+        active = current and frame is not None and (forward or len(frame.contributions) > 0)
         graph.node(
             op_id,
             f"<{_esc(node._op or '?')}>",
             shape="ellipse",
             style="filled",
             fillcolor=OP_FILL,
-            color=CURRENT_COLOR if current else "#8a7a50",
-            penwidth="2.5" if current else "1",
-            fontsize="10",
+            color=CURRENT_COLOR if active else "#8a7a50",
+            penwidth="2.5" if active else "1",
+            fontsize="12",
             height="0.3",
             margin="0.05,0.02",
         )
-        graph.edge(op_id, dot_id(k), color=CURRENT_COLOR if current else EDGE_COLOR)
-        locals_ = node._local_derivatives() if is_scalar_node(node) else None
+        graph.edge(op_id, dot_id(k), color=CURRENT_COLOR if active else EDGE_COLOR)
+        show_locals = edge_labels and is_scalar_node(node)
+        locals_ = scalar_locals(node, names) if show_locals else None
+        values = node._local_derivatives() if show_locals else None
+        # a forward frame shows a local derivative in numbers once its node is computed, before as a formula
+        computed = not forward or current or key in frame.done  # type: ignore[union-attr]
         for i, parent in enumerate(parents):
             lines = []
-            if edge_labels and locals_ is not None and i < len(locals_):
-                lines.append(_local_label(names[key], names[id(parent)], locals_[i]))
+            if locals_ is not None and values is not None and i < len(values):
+                local = locals_[i]
+                chain = local_text(local, values[i]) if computed or local is None else local.symbolic
+                if computed or local is not None:
+                    lines += _wrap_equation(local_derivative_label(names[key], names[id(parent)], chain))
             edge_attrs: dict[str, str] = {}
-            if current and frame is not None and i < len(frame.contributions):
-                contribution = frame.contributions[i]
-                if contribution is not None:
-                    lines.append(f"+= {format_value(contribution)}")
+            if active and frame is not None:
                 edge_attrs.update(color=CURRENT_COLOR, fontcolor=CURRENT_COLOR, penwidth="2")
+                contribution = frame.contributions[i] if i < len(frame.contributions) else None
+                vjp = frame.vjps[i] if i < len(frame.vjps) else None
+                if vjp:
+                    lines.append(vjp)
+                if contribution is not None and not forward:
+                    lines.append(f"+= {format_value(contribution, max_elements=4)}")
             if lines:
                 edge_attrs["label"] = "<" + "<br/>".join(_esc(line) for line in lines) + ">"
             graph.edge(dot_id(index[id(parent)]), op_id, **edge_attrs)
@@ -396,6 +489,7 @@ def _draw_summary(
     scale: ColorScale,
     groups: Mapping[int, str],
     max_nodes: int,
+    gradients: bool = True,
     why: str | None = None,
 ) -> None:
     keys, width = _group_keys(order, groups, max_nodes)
@@ -407,17 +501,19 @@ def _draw_summary(
     for key, nodes in members.items():
         mags = [m for m in (magnitude(grads[id(n)]) for n in nodes) if m is not None]
         largest = max(mags) if mags else None
-        fill = scale.fill(largest)
+        fill = scale.fill(largest) if gradients else FORWARD_FILL
         if len(nodes) == 1:
             node = nodes[0]
             title = key[1] if key[0] == "named" else names[id(node)] + _computed(node, names)
-            lines = [f"<b>{_esc(title)}</b>", _esc(_single_text(node, grads[id(node)]))]
+            lines = [f"<b>{_esc(title)}</b>", _esc(_single_text(node, grads[id(node)], gradients))]
         else:
             lines = [f"<b>{_esc(_group_title(key, nodes))}</b>"]
             ds = sorted({depth[id(n)] for n in nodes})
             if key[0] == "op":
                 lines.append(f"depth {ds[0]}" if len(ds) == 1 else f"depths {ds[0]}-{ds[-1]}")
-            lines.append(_esc(f"max |grad| {format_number(largest)}" if largest is not None else "no grad"))
+            if gradients:
+                most = f"max |grad| {format_number(largest)}" if largest is not None else "no grad"
+                lines.append(_esc(most))
         graph.node(
             group_id[key],
             "<" + "<br/>".join(lines) + ">",
@@ -458,7 +554,7 @@ def _draw_summary(
         shape="note",
         style="filled",
         fillcolor="#fffbe6",
-        fontsize="10",
+        fontsize="11",
     )
 
 
@@ -472,10 +568,13 @@ def _computed(node: Node, names: Mapping[int, str]) -> str:
     return f" = {node._op}({len(parents)} inputs)"
 
 
-def _single_text(node: Node, grad: Any) -> str:
+def _single_text(node: Node, grad: Any, gradients: bool = True) -> str:
     if is_scalar_node(node):
-        return f"data {format_number(node.data)}  grad {format_number(grad)}"
+        data = f"data {format_number(node.data)}"
+        return data + (f"  grad {format_number(grad)}" if gradients else "")
     text = f"{shape_text(node.data.shape)} {node.data.dtype}"
+    if not gradients:
+        return text
     return text + ("  no grad" if grad is None else "  " + gradient_summary(grad))
 
 
@@ -488,33 +587,32 @@ def _group_title(key: tuple[Any, ...], nodes: Sequence[Node]) -> str:
     return f"{key[2]}  x{len(nodes)}"
 
 
-def _draw_legend(
-    graph: graphviz.Digraph, scale: ColorScale, scalar: bool, frame: bool, summary: bool
-) -> None:
+def legend_table(scale: ColorScale, scalar: bool, frame: bool, summary: bool) -> str:
+    """The legend as a Graphviz HTML table: the colour scale of |grad|, then what the shapes mean."""
     swatches = "".join(
         f'<td bgcolor="{color}"><font color="{text_color(color)}">{_esc(format_number(m, 2))}</font></td>'
         for m, color in scale.ticks()
     )
     swatches += f'<td bgcolor="{NO_GRAD_FILL}">0 / none</td>'
     what = "|grad|" if scalar else "|grad| (tensors: root-mean-square)"
-    notes = ["box: a value (name | data | grad)", "ellipse: the operation that made the value"]
-    if scalar and not summary:
-        notes.append("edge label dz/dx: local derivative of the op's output z w.r.t. input x")
-    if frame:
-        notes += [
-            "red: the node whose chain rule is applied at this step; red edges: what it adds",
-            "dashed: not processed yet (grad so far: the sum of the contributions received)",
-        ]
+    notes = legend_notes(scalar=scalar, frame=frame, summary=summary)
     rows = f'<tr><td colspan="6"><b>colour: {_esc(what)}, log scale</b></td></tr><tr>{swatches}</tr>'
     rows += "".join(f'<tr><td colspan="6" align="left">{_esc(n)}</td></tr>' for n in notes)
-    with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", fontsize="10", style="rounded", color="#bbbbbb")
-        legend.node(
-            "legend",
-            f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">{rows}</table>>',
-            shape="plaintext",
-            fontsize="9",
-        )
+    table = f'<table border="0" cellborder="1" cellspacing="0" cellpadding="3">{rows}</table>'
+    return f'<font point-size="11">{table}</font>'
+
+
+def legend_notes(scalar: bool, frame: bool, summary: bool = False) -> list[str]:
+    """What the shapes, edge labels and (in frames) the highlights of a drawing mean, one line each."""
+    notes = ["box: a value (name, data, grad = dL/d(value))", "ellipse: the operation that made the value"]
+    if scalar and not summary:
+        notes.append("edge ∂z/∂x: local derivative of the op's result z w.r.t. its input x")
+    if frame:
+        notes += [
+            "red: the node of this step; red edges: what it adds to each input's gradient",
+            "dashed: not processed yet (grad so far: the sum of the contributions received)",
+        ]
+    return notes
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -575,6 +673,43 @@ def render_bytes(graph: graphviz.Digraph, fmt: str, source_path: Path) -> bytes:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise UsageError(f"Graphviz's `dot` failed: {detail[-1] if detail else f'status {done.returncode}'}")
     return done.stdout
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    """The width and height (points) a Graphviz SVG declares (0, 0 when it declares none)."""
+    match = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', svg)
+    return (float(match.group(1)), float(match.group(2))) if match else (0.0, 0.0)
+
+
+# A drawing shown at 1 px per point keeps 11 pt text 11 px high; this box is what fits beside the page's
+# controls in a 1280 x 800 window (the stepper) or across a typical page (a saved graph).
+FIT_BOX = (1220.0, 560.0)
+
+
+def fit_scale(size: tuple[float, float], box: tuple[float, float] = FIT_BOX) -> float:
+    """How much a drawing of ``size`` points must shrink (or may grow) to fit ``box``."""
+    width, height = size
+    return min(box[0] / width, box[1] / height) if width > 0 and height > 0 else 1.0
+
+
+def choose_rankdir(
+    draw: Callable[[str], graphviz.Digraph],
+    source_path: Path,
+    box: tuple[float, float] = FIT_BOX,
+) -> str:
+    """``LR`` or ``TB`` for ``draw(rankdir)``: left to right when that fits ``box`` (points, at 1 px per
+    point), else top to bottom when that fits, else whichever needs no sideways scrolling (TB when it is
+    narrow enough), else whichever fits at the larger scale.
+
+    Runs ``dot`` once or twice (see :func:`render_bytes`).
+    """
+    wide_size = svg_size(svg_text(draw("LR"), source_path))
+    if fit_scale(wide_size, box) >= 1:
+        return "LR"
+    tall_size = svg_size(svg_text(draw("TB"), source_path))
+    if fit_scale(tall_size, box) >= 1 or tall_size[0] <= box[0] < wide_size[0]:
+        return "TB"
+    return "TB" if fit_scale(tall_size, box) > fit_scale(wide_size, box) else "LR"
 
 
 def svg_text(graph: graphviz.Digraph, source_path: Path) -> str:

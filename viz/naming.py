@@ -1,9 +1,10 @@
 """Names and number formats shared by the graph drawer, the tracer and the stepper.
 
 A node is shown by its ``label`` when it has one. Unlabeled nodes get short names in topological order
-(inputs first): the output is ``L`` (the loss) and the intermediate results ``t1, t2, ...``, so a graph, a
-trace table and an HTML frame all call the same node by the same name, and an equation reads
-``dL/dt2 += dL/dt3 * dt3/dt2``. Names never collide with a label already in the graph.
+(inputs first): the output is ``L`` (the loss), the leaves (inputs, parameters) ``x1, x2, ...`` and the
+intermediate results ``t1, t2, ...``, so a graph, a trace table and an HTML frame all call the same node by
+the same name, and an equation reads ``dL/dt2 += dL/dt3 · ∂t3/∂t2``. Names never collide with a label
+already in the graph.
 
 This module imports NumPy only (no graphviz, no matplotlib).
 """
@@ -15,31 +16,50 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from autograd.core import Node, topological_sort
+from autograd.core import Node
 
 ROOT_NAME = "L"
 
 
 def graph_order(root: Node) -> list[Node]:
-    """Every node reachable from ``root``, each after its parents (``root`` last)."""
-    return topological_sort(root)
+    """Every node reachable from ``root``, each after its parents (``root`` last), parents in the order
+    the expression reads: for ``x1*w1 + x2*w2`` the order is x1, w1, x1*w1, x2, w2, x2*w2, the sum.
+
+    The display order of graphs, names (``t1`` is the first result computed) and the forward pass. The
+    engine's own sort may visit parents in any order; this one is a depth-first search that takes them
+    first to last, with an explicit stack (no recursion limit).
+    """
+    order: list[Node] = []
+    visited = {root}
+    stack = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break  # descend first; this node's iterator resumes when we come back
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def node_names(order: Sequence[Node]) -> dict[int, str]:
     """id(node) -> display name for the nodes of one graph (``order`` topological, root last).
 
-    Labeled nodes keep their label; the unlabeled root is ``L``; other unlabeled nodes are ``t1, t2, ...``
-    numbered in ``order``. Auto names skip any name a label already uses.
+    Labeled nodes keep their label; the unlabeled root is ``L``; other unlabeled leaves are ``x1, x2, ...``
+    (tensor constants ``const1, ...``) and unlabeled results ``t1, t2, ...``, each numbered in ``order``.
+    Auto names skip any name a label already uses.
     """
     taken = {getattr(n, "label", "") for n in order} - {""}
     names: dict[int, str] = {}
-    counter = 0
+    counters: dict[str, int] = {}
 
     def fresh(base: str) -> str:
-        nonlocal counter
         while True:
-            counter += 1
-            candidate = f"{base}{counter}"
+            counters[base] = counters.get(base, 0) + 1
+            candidate = f"{base}{counters[base]}"
             if candidate not in taken:
                 taken.add(candidate)
                 return candidate
@@ -53,6 +73,8 @@ def node_names(order: Sequence[Node]) -> dict[int, str]:
             taken.add(ROOT_NAME)
         elif not node._parents and getattr(node, "requires_grad", True) is False:
             names[id(node)] = fresh("const")  # a tensor constant (a number or array lifted into an op)
+        elif not node._parents:
+            names[id(node)] = fresh("x")
         else:
             names[id(node)] = fresh("t")
     return names

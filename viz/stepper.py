@@ -1,13 +1,23 @@
-"""A self-contained HTML page that steps through a backward pass, one chain-rule application per frame.
+"""A self-contained HTML stepper: the forward pass node by node, then the backward pass, one frame each.
 
-The page needs no network: every frame's SVG is inline, the script and the style are inline. Controls:
-previous/next buttons, the left/right arrow keys (Home/End for the first and last step) and a slider.
-Beside each frame the page shows the step's chain rule in words and numbers,
-``dL/dw += dL/dz * dz/dw = 0.5 * 2 = 1``.
+The page needs no network: every frame's SVG is inline, the script and the style are inline. Frames come
+in order: the forward pass (one per computed node, in topological order, ``t1 = a * b = 1.5 * (-2) =
+-3``), the seed (``dL/dL = 1``), then one per backward step, each with the chain rule in words and
+numbers, ``dL/dt2 += dL/dt3 · ∂t3/∂t2 = 0.5 · (2 * t2 = 2 * (-2.5) = -5) = -2.5``. One slider runs over
+both passes; the buttons ``forward pass`` and ``backward pass`` jump to the start of each; previous/next
+buttons and the keys ← → (Home, End) step.
 
-Element ids (stable, the browser test uses them): ``prev``, ``next``, ``slider``, ``counter``,
-``headline``, ``equations``, ``zoom`` (fit to width / actual size); each frame is a
-``<figure class="frame" data-step="k">``.
+Fitting the screen: the drawing is scaled to fit the window (never so small that 11 pt text would be
+under 11 px); a drawing too large for that is shown at that scale and can be panned (drag) and zoomed
+(wheel), the current node kept in view; ``fit`` restores the fitted view. Graphviz's SVG structure is
+kept (one ``g.node`` per graph node).
+
+Several steppers can live on one page (a notebook): every element id starts with the stepper's
+``prefix`` (``{prefix}-prev``, ``{prefix}-next``, ``{prefix}-slider``, ``{prefix}-counter``,
+``{prefix}-headline``, ``{prefix}-equations``, ``{prefix}-fit``, ``{prefix}-forward``,
+``{prefix}-backward``, ``{prefix}-viewport``), styles are scoped to ``.bp-stepper``, and the keys drive
+the stepper last clicked or focused (the first one on the page until then). Each frame is a
+``<figure class="frame" data-step="k" data-phase="forward|seed|backward">``.
 """
 
 from __future__ import annotations
@@ -16,86 +26,209 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from autograd.files import write_text
-from viz.graph import dot_id
-from viz.trace import BackwardTracer, render_frames, step_equations, step_headline
+from viz.graph import choose_rankdir, dot_id
+from viz.trace import (
+    NO_GRADIENTS,
+    BackwardTracer,
+    Frame,
+    color_scale,
+    draw_frame,
+    render_frames,
+    trace_frames,
+)
+
+DEFAULT_PREFIX = "stepper"
 
 _STYLE = """
-body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 1.2rem;
-       color: #222; background: #fff; }
-h1 { font-size: 1.3rem; margin: 0 0 .3rem 0; }
-.sub { color: #555; margin: 0 0 .8rem 0; }
-.controls { display: flex; gap: .6rem; align-items: center; margin: .6rem 0; flex-wrap: wrap; }
-.controls button { font-size: 1rem; padding: .25rem .8rem; cursor: pointer; }
-.controls input[type=range] { flex: 1; min-width: 12rem; }
-#counter { font-variant-numeric: tabular-nums; min-width: 7rem; }
-#headline { font-weight: 600; margin: .4rem 0; }
-#equations { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .92rem;
-             background: #f6f8fa; border: 1px solid #e1e4e8; border-radius: 6px; padding: .6rem .8rem;
-             margin: 0 0 .8rem 0; list-style: none; }
-#equations li { margin: .15rem 0; white-space: pre-wrap; }
-.frame { margin: 0; overflow: auto; max-height: 80vh; border: 1px solid #eee; }
-.frame svg { max-width: none; height: auto; }
-body.fit .frame svg { max-width: 100%; }
-.help { color: #666; font-size: .85rem; }
+.bp-stepper { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #222;
+              background: #fff; outline: none; }
+.bp-stepper h1 { font-size: 1.15rem; margin: 0 0 .1rem 0; }
+.bp-stepper .bp-sub { color: #555; margin: 0 0 .3rem 0; font-size: .9rem; }
+.bp-stepper .bp-controls { display: flex; gap: .4rem; align-items: center; margin: .3rem 0; flex-wrap: wrap; }
+.bp-stepper .bp-controls button { font-size: .9rem; padding: .15rem .6rem; cursor: pointer; }
+.bp-stepper .bp-controls button.bp-on { background: #1f4e8c; color: #fff; border-color: #1f4e8c; }
+.bp-stepper .bp-controls input[type=range] { flex: 1; min-width: 10rem; }
+.bp-stepper .bp-counter { font-variant-numeric: tabular-nums; min-width: 12rem; font-size: .9rem; }
+.bp-stepper .bp-headline { font-weight: 600; margin: .2rem 0; font-size: .95rem; }
+.bp-stepper .bp-equations { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+                            font-size: .85rem; background: #f6f8fa; border: 1px solid #e1e4e8;
+                            border-radius: 6px; padding: .3rem .6rem; margin: 0 0 .3rem 0;
+                            list-style: none; overflow: auto; box-sizing: border-box; }
+.bp-stepper .bp-equations li { margin: .1rem 0; white-space: pre-wrap; }
+.bp-stepper .bp-help { color: #555; font-size: .8rem; margin: 0 0 .3rem 0; }
+.bp-stepper .bp-legend { display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; font-size: .8rem;
+                         color: #444; margin: 0 0 .3rem 0; min-height: 1.3rem; }
+.bp-stepper .bp-legend .bp-swatch { display: inline-block; padding: 0 .35rem; border: 1px solid #999; }
+.bp-stepper .bp-viewport { position: relative; overflow: hidden; border: 1px solid #eee; display: flex;
+                           touch-action: none; cursor: grab; }
+.bp-stepper .bp-viewport.bp-dragging { cursor: grabbing; }
+.bp-stepper .bp-viewport.bp-pan { overflow: auto; }
+.bp-stepper figure.frame { margin: auto; }  /* centred, yet every part reachable when panning */
+.bp-stepper figure.frame svg { display: block; }
 """
 
-_SCRIPT = """
-(function () {
-  const data = JSON.parse(document.getElementById('trace-data').textContent);
-  const frames = Array.from(document.querySelectorAll('figure.frame'));
-  const slider = document.getElementById('slider');
-  const counter = document.getElementById('counter');
-  const headline = document.getElementById('headline');
-  const list = document.getElementById('equations');
-  const prev = document.getElementById('prev');
-  const next = document.getElementById('next');
-  const zoom = document.getElementById('zoom');
-  let current = 0;
-  function focusNode() {
-    if (document.body.classList.contains('fit')) return;
-    const wanted = data.steps[current].node_id;
-    const node = Array.from(frames[current].querySelectorAll('g.node')).find(function (g) {
+_SCRIPT = r"""
+(function (root) {
+  if (!root) return;
+  const P = root.id;
+  const $ = function (name) { return document.getElementById(P + '-' + name); };
+  const data = JSON.parse($('data').textContent);
+  const frames = Array.from(root.querySelectorAll('figure.frame'));
+  const slider = $('slider'), counter = $('counter'), headline = $('headline'), list = $('equations');
+  const prev = $('prev'), next = $('next'), fit = $('fit'), viewport = $('viewport'), legend = $('legend');
+  const toForward = $('forward'), toBackward = $('backward');
+  const MIN_TEXT_PX = 11;
+  let current = 0, scale = 1, fitted = true;
+  // the largest drawing and the smallest text of all frames: one scale for every frame
+  let width = 1, height = 1, smallestFont = 14;
+  frames.forEach(function (f) {
+    const svg = f.querySelector('svg');
+    const box = svg.viewBox.baseVal;
+    if (box && box.width) { width = Math.max(width, box.width); height = Math.max(height, box.height); }
+    svg.querySelectorAll('text').forEach(function (t) {
+      const size = parseFloat(t.getAttribute('font-size'));
+      if (size > 0) smallestFont = Math.min(smallestFont, size);
+    });
+  });
+  const readable = MIN_TEXT_PX / smallestFont;  // the smallest scale at which all text stays >= 11 px
+  if (!window.bpActiveStepper) window.bpActiveStepper = root;
+  function activate() { window.bpActiveStepper = root; }
+  root.addEventListener('pointerdown', activate);
+  root.addEventListener('focusin', activate);
+
+  function reserveEquationSpace() {  // the tallest frame's equations, so the drawing never moves
+    let tallest = 0;
+    list.style.minHeight = '';
+    data.frames.forEach(function (frame) {
+      fillEquations(frame);
+      tallest = Math.max(tallest, list.scrollHeight);
+    });
+    list.style.minHeight = Math.min(tallest, window.innerHeight * 0.3) + 'px';
+    list.style.maxHeight = Math.max(tallest, 40) + 'px';
+  }
+  function available() {
+    const top = viewport.getBoundingClientRect().top + window.scrollY;
+    return {w: viewport.parentElement.clientWidth - 2, h: Math.max(200, window.innerHeight - top - 10)};
+  }
+  function applyScale() {
+    frames.forEach(function (f) {
+      const svg = f.querySelector('svg');
+      const box = svg.viewBox.baseVal;
+      svg.setAttribute('width', (box.width * scale).toFixed(1));
+      svg.setAttribute('height', (box.height * scale).toFixed(1));
+    });
+    const room = available();
+    viewport.style.height = Math.min(room.h, height * scale + 2) + 'px';
+    viewport.classList.toggle('bp-pan', width * scale > room.w + 1 || height * scale > room.h + 1);
+  }
+  function fitToWindow() {
+    const room = available();
+    scale = Math.max(readable, Math.min(room.w / width, room.h / height, 1.5 * readable));
+    fitted = true;
+    applyScale();
+    keepInView();
+  }
+  function currentNode() {
+    const wanted = data.frames[current].node_id;
+    return Array.from(frames[current].querySelectorAll('g.node')).find(function (g) {
       const t = g.querySelector('title');
       return t !== null && t.textContent === wanted;
     });
-    if (node) node.scrollIntoView({block: 'nearest', inline: 'center'});
   }
-  function show(k) {
-    if (frames.length === 0) return;
-    current = Math.max(0, Math.min(frames.length - 1, k));
-    frames.forEach(function (f, i) { f.hidden = i !== current; });
-    slider.value = String(current);
-    counter.textContent = 'step ' + (current + 1) + ' / ' + frames.length;
-    headline.textContent = data.steps[current].headline;
+  function keepInView() {  // scroll the current node to the middle when it is not wholly visible
+    const node = currentNode();
+    if (!node) return;
+    const v = viewport.getBoundingClientRect(), b = node.getBoundingClientRect();
+    if (b.left >= v.left && b.right <= v.right && b.top >= v.top && b.bottom <= v.bottom) return;
+    viewport.scrollLeft += (b.left + b.right) / 2 - (v.left + v.right) / 2;
+    viewport.scrollTop += (b.top + b.bottom) / 2 - (v.top + v.bottom) / 2;
+  }
+  function fillEquations(frame) {
     list.replaceChildren();
-    data.steps[current].equations.forEach(function (text) {
+    frame.equations.forEach(function (text) {
       const li = document.createElement('li');
       li.textContent = text;
       list.appendChild(li);
     });
+  }
+  function show(k) {
+    if (frames.length === 0) return;
+    current = Math.max(0, Math.min(frames.length - 1, k));
+    const frame = data.frames[current];
+    frames.forEach(function (f, i) { f.hidden = i !== current; });
+    slider.value = String(current);
+    counter.textContent = frame.label + '  (frame ' + (current + 1) + ' / ' + frames.length + ')';
+    headline.textContent = frame.headline;
+    fillEquations(frame);
+    const forward = frame.phase === 'forward';
+    legend.querySelector('.bp-colours').hidden = forward;
+    legend.querySelector('.bp-no-gradients').hidden = !forward;
+    toForward.classList.toggle('bp-on', forward);
+    toBackward.classList.toggle('bp-on', !forward);
     prev.disabled = current === 0;
     next.disabled = current === frames.length - 1;
-    focusNode();
+    keepInView();
   }
-  zoom.addEventListener('click', function () {
-    const fit = document.body.classList.toggle('fit');
-    zoom.textContent = fit ? 'actual size' : 'fit to width';
-    focusNode();
-  });
+  function firstOf(phase) {
+    const i = data.frames.findIndex(function (f) { return f.phase === phase; });
+    return i < 0 ? 0 : i;
+  }
   prev.addEventListener('click', function () { show(current - 1); });
   next.addEventListener('click', function () { show(current + 1); });
+  toForward.addEventListener('click', function () { show(firstOf('forward')); });
+  toBackward.addEventListener('click', function () { show(firstOf('seed')); });
+  fit.addEventListener('click', fitToWindow);
   slider.addEventListener('input', function () { show(parseInt(slider.value, 10)); });
   document.addEventListener('keydown', function (e) {
-    if (e.key === 'ArrowRight') { show(current + 1); e.preventDefault(); }
-    else if (e.key === 'ArrowLeft') { show(current - 1); e.preventDefault(); }
-    else if (e.key === 'Home') { show(0); e.preventDefault(); }
-    else if (e.key === 'End') { show(frames.length - 1); e.preventDefault(); }
+    if (window.bpActiveStepper !== root || e.altKey || e.ctrlKey || e.metaKey) return;
+    const target = e.target;
+    if (target && target !== slider && (target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName)
+        || (target.tagName === 'INPUT' && target.type !== 'range'))) return;
+    if (e.key === 'ArrowRight') show(current + 1);
+    else if (e.key === 'ArrowLeft') show(current - 1);
+    else if (e.key === 'Home') show(0);
+    else if (e.key === 'End') show(frames.length - 1);
+    else return;
+    e.preventDefault();
   });
+  // zoom with the wheel around the pointer, pan by dragging
+  viewport.addEventListener('wheel', function (e) {
+    e.preventDefault();
+    const v = viewport.getBoundingClientRect();
+    const x = e.clientX - v.left + viewport.scrollLeft, y = e.clientY - v.top + viewport.scrollTop;
+    const factor = Math.exp(-e.deltaY * 0.0015);
+    const next = Math.min(4 * readable, Math.max(0.2 * readable, scale * factor));
+    const ratio = next / scale;
+    scale = next;
+    fitted = false;
+    applyScale();
+    viewport.classList.add('bp-pan');
+    viewport.scrollLeft = x * ratio - (e.clientX - v.left);
+    viewport.scrollTop = y * ratio - (e.clientY - v.top);
+  }, {passive: false});
+  let drag = null;
+  viewport.addEventListener('pointerdown', function (e) {
+    drag = {x: e.clientX, y: e.clientY, left: viewport.scrollLeft, top: viewport.scrollTop};
+    viewport.classList.add('bp-dragging');
+  });
+  window.addEventListener('pointermove', function (e) {
+    if (!drag) return;
+    viewport.scrollLeft = drag.left - (e.clientX - drag.x);
+    viewport.scrollTop = drag.top - (e.clientY - drag.y);
+  });
+  window.addEventListener('pointerup', function () {
+    drag = null;
+    viewport.classList.remove('bp-dragging');
+  });
+  window.addEventListener('resize', function () { if (fitted) fitToWindow(); else applyScale(); });
+  reserveEquationSpace();
+  fitToWindow();
   show(0);
-})();
+  root.dataset.ready = 'true';
+})(document.getElementById(__PREFIX__));
 """
 
 
@@ -110,74 +243,174 @@ def _json_for_script(data: object) -> str:
     return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_html(
+def _check_prefix(prefix: str) -> str:
+    if not re.fullmatch(r"[A-Za-z][\w-]*", prefix):
+        raise ValueError(f"a stepper's prefix must be a letter then letters, digits, _ or -: {prefix!r}")
+    return prefix
+
+
+def frame_labels(frames: Sequence[Frame]) -> list[str]:
+    """``forward 2 / 5``, ``backward: the seed``, ``backward 3 / 5``: where each frame is in its pass."""
+    forward = sum(f.phase == "forward" for f in frames)
+    backward = sum(f.phase == "backward" for f in frames)
+    labels, seen = [], {"forward": 0, "backward": 0}
+    for f in frames:
+        if f.phase == "seed":
+            labels.append("backward: the seed")
+            continue
+        seen[f.phase] += 1
+        labels.append(f"{f.phase} {seen[f.phase]} / {forward if f.phase == 'forward' else backward}")
+    return labels
+
+
+def _legend_html(tracer: BackwardTracer) -> str:
+    """The colour scale of |grad| and what the drawing's marks mean (shown in backward frames only)."""
+    from viz.graph import text_color
+    from viz.naming import format_number
+
+    later = "no gradients yet (they come in the backward pass)" if tracer.seed is not None else NO_GRADIENTS
+    scale = color_scale(tracer)
+    swatches = "".join(
+        f'<span class="bp-swatch" style="background:{c};color:{text_color(c)}">{format_number(m, 2)}</span>'
+        for m, c in scale.ticks()
+    )
+    return (
+        f'<span class="bp-colours">colour = |grad|, log scale: {swatches} '
+        '<span class="bp-swatch" style="background:#e8e8e8">0</span> · red: the node of this step and what '
+        "it adds to each input · dashed: gradient not complete yet</span>"
+        f'<span class="bp-no-gradients" hidden>forward pass: {later} · red: the node computed at this step · '
+        "dashed: not computed yet</span>"
+    )
+
+
+def stepper_fragment(
     tracer: BackwardTracer,
-    frames: Sequence[str],
-    title: str = "Backward pass, step by step",
+    svgs: Sequence[str],
+    frames: Sequence[Frame] | None = None,
+    title: str = "Forward and backward pass, step by step",
     subtitle: str = "",
+    prefix: str = DEFAULT_PREFIX,
 ) -> str:
-    """The stepper page for ``tracer`` with one inline SVG per step (``frames``, see ``render_frames``)."""
-    if len(frames) != len(tracer.steps):
-        raise ValueError(f"{len(frames)} frames for {len(tracer.steps)} steps")
+    """The stepper as one ``<div class="bp-stepper" id="{prefix}">`` with its data, style and script:
+    embeddable in any page (every id starts with ``prefix``). ``svgs`` are the drawings of ``frames``
+    (default :func:`viz.trace.trace_frames`), see :func:`viz.trace.render_frames`."""
+    prefix = _check_prefix(prefix)
+    frames = list(frames) if frames is not None else trace_frames(tracer)
+    if len(svgs) != len(frames):
+        raise ValueError(f"{len(svgs)} drawings for {len(frames)} frames")
     position = {id(node): k for k, node in enumerate(tracer.order)}
-    steps = [
+    labels = frame_labels(frames)
+    data = [
         {
-            "headline": step_headline(tracer, s),
-            "equations": step_equations(tracer, s),
-            "node_id": dot_id(position[id(s.node)]),
+            "phase": f.phase,
+            "label": label,
+            "headline": f.headline,
+            "equations": f.equations,
+            "node_id": dot_id(position[id(f.node)]),
         }
-        for s in tracer.steps
+        for f, label in zip(frames, labels)
     ]
     figures = "\n".join(
-        f'<figure class="frame" data-step="{k}"{"" if k == 0 else " hidden"}>'
-        f"{_prefix_ids(svg, f'f{k}-')}</figure>"
-        for k, svg in enumerate(frames)
+        f'<figure class="frame" data-step="{k}" data-phase="{f.phase}"{"" if k == 0 else " hidden"}>'
+        f"{_prefix_ids(svg, f'{prefix}-f{k}-')}</figure>"
+        for k, (f, svg) in enumerate(zip(frames, svgs))
     )
     n = len(frames)
-    last = max(n - 1, 0)
-    first_headline = html.escape(steps[0]["headline"]) if steps else "No steps: the output is a leaf."
-    first_equations = "".join(f"<li>{html.escape(e)}</li>" for e in (steps[0]["equations"] if steps else []))
+    first = data[0] if data else {"headline": "Nothing to step through.", "equations": [], "label": ""}
+    first_equations = "".join(f"<li>{html.escape(e)}</li>" for e in first["equations"])
     root = html.escape(tracer.root_name)
+    p = html.escape(prefix)
+    script = _SCRIPT.replace("__PREFIX__", json.dumps(prefix))
+    return f"""<div class="bp-stepper" id="{p}" tabindex="-1">
+<style>{_STYLE}</style>
+<h1>{html.escape(title)}</h1>
+<p class="bp-sub">{html.escape(subtitle)}</p>
+<div class="bp-controls">
+<button id="{p}-forward" type="button" class="bp-on">forward pass</button>
+<button id="{p}-backward" type="button">backward pass</button>
+<button id="{p}-prev" type="button" aria-label="previous step">&#9664; prev</button>
+<button id="{p}-next" type="button" aria-label="next step">next &#9654;</button>
+<input id="{p}-slider" type="range" min="0" max="{max(n - 1, 0)}" value="0" step="1" aria-label="step">
+<span id="{p}-counter" class="bp-counter">{html.escape(first["label"])}  (frame {1 if n else 0} / {n})</span>
+<button id="{p}-fit" type="button" title="fit the drawing to the window">fit</button>
+</div>
+<div id="{p}-headline" class="bp-headline">{html.escape(first["headline"])}</div>
+<ul id="{p}-equations" class="bp-equations">{first_equations}</ul>
+<p class="bp-help">d{root}/dx: gradient of {root} with respect to x; &part;z/&part;x: local derivative of one
+operation. Keys &larr; &rarr; (Home, End); wheel: zoom, drag: pan.</p>
+<div id="{p}-legend" class="bp-legend">{_legend_html(tracer)}</div>
+<div id="{p}-viewport" class="bp-viewport">
+{figures}
+</div>
+<script type="application/json" id="{p}-data">{_json_for_script({"frames": data})}</script>
+<script>{script}</script>
+</div>"""
+
+
+def render_html(
+    tracer: BackwardTracer,
+    svgs: Sequence[str],
+    title: str = "Forward and backward pass, step by step",
+    subtitle: str = "",
+    frames: Sequence[Frame] | None = None,
+    prefix: str = DEFAULT_PREFIX,
+) -> str:
+    """The stepper as a whole HTML page (see :func:`stepper_fragment`)."""
+    fragment = stepper_fragment(tracer, svgs, frames, title, subtitle, prefix)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{_STYLE}</style>
+<style>body {{ margin: .6rem .8rem; }}</style>
 </head>
 <body>
-<h1>{html.escape(title)}</h1>
-<p class="sub">{html.escape(subtitle)}</p>
-<p class="help">Each step applies the chain rule at one node z: for each input p,
-d{root}/dp += d{root}/dz &times; dz/dp. Red: the node of this step and what it passes back; coloured:
-finished (colour = |gradient|); dashed: not processed yet. Keys: &larr; &rarr; (Home, End).</p>
-<div class="controls">
-<button id="prev" type="button" aria-label="previous step">&#9664; prev</button>
-<button id="next" type="button" aria-label="next step">next &#9654;</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
-<span id="counter">step {1 if n else 0} / {n}</span>
-<button id="zoom" type="button">fit to width</button>
-</div>
-<div id="headline">{first_headline}</div>
-<ul id="equations">{first_equations}</ul>
-{figures}
-<script type="application/json" id="trace-data">{_json_for_script({"steps": steps})}</script>
-<script>{_SCRIPT}</script>
+{fragment}
 </body>
 </html>
 """
 
 
+def draw_stepper_frames(
+    tracer: BackwardTracer, rankdir: str = "auto", source_path: Path | None = None
+) -> tuple[list[Frame], list[str]]:
+    """Every frame of the trace and its SVG (needs Graphviz). ``rankdir="auto"``: left to right when that
+    fits a 1280 x 800 window with readable text, else top to bottom when that fits better."""
+    frames = trace_frames(tracer)
+    source_path = source_path or Path("trace.dot")
+    if rankdir == "auto":
+        if not frames:
+            rankdir = "LR"
+        else:
+            scale = color_scale(tracer)
+            rankdir = choose_rankdir(
+                lambda rd: draw_frame(tracer, frames[-1], rd, scale, None, False), source_path
+            )
+    svgs = render_frames(tracer, rankdir, source_path=source_path, frames=frames, legend=False)
+    return frames, svgs
+
+
 def write_stepper(
     tracer: BackwardTracer,
     path: str | Path,
-    title: str = "Backward pass, step by step",
+    title: str = "Forward and backward pass, step by step",
     subtitle: str = "",
-    rankdir: str = "LR",
+    rankdir: str = "auto",
+    prefix: str = DEFAULT_PREFIX,
 ) -> Path:
     """Draw every frame (needs Graphviz) and write the stepper page to ``path`` atomically."""
     path = Path(path)
-    frames = render_frames(tracer, rankdir, source_path=path.with_suffix(".dot"))
-    write_text(path, render_html(tracer, frames, title, subtitle))
+    frames, svgs = draw_stepper_frames(tracer, rankdir, path.with_suffix(".dot"))
+    write_text(path, render_html(tracer, svgs, title, subtitle, frames, prefix))
     return path
+
+
+def stepper_data(html_text: str, prefix: str = DEFAULT_PREFIX) -> Any:
+    """The frames' data a stepper page carries (for tests and tools): phase, label, headline, equations."""
+    match = re.search(
+        rf'<script type="application/json" id="{re.escape(prefix)}-data">(.*?)</script>', html_text
+    )
+    if match is None:
+        raise ValueError(f"no stepper with prefix {prefix!r} in this page")
+    return json.loads(match.group(1))

@@ -1,24 +1,32 @@
-"""Node-by-node tracing of a backward pass, on the engine's own backward observer.
+"""Node-by-node tracing of a pass through a graph: the forward pass, then the backward pass.
 
 :class:`BackwardTracer` is passed as ``observer`` to ``root.backward(observer=tracer)``; the engine's one
 backward driver (:func:`autograd.core.backpropagate`) calls it once per node that has parents, in the
 order it applies the chain rule. Nothing here differentiates anything: the tracer only records what the
 driver hands it and keeps a running sum of the gradients.
 
-At the step for node z with parents p_i, the driver knows dL/dz (complete: every consumer of z was
-processed before) and adds, for each parent,
+Notation (the same in the text table, the JSON, the SVG frames, the HTML stepper and project 07):
+``dL/dx`` is the gradient of the loss (the output) with respect to x; ``∂t3/∂t2`` is the *local*
+derivative of one op's result t3 with respect to its input t2, stated by the op as a formula (see
+:mod:`viz.formulas`). The backward pass starts from the seed ``dL/dL = 1``; at the step for node z with
+parents p_i, the driver knows dL/dz (complete: every consumer of z was processed before) and adds, for
+each parent,
 
-    dL/dp_i += dL/dz * dz/dp_i
+    dL/dp_i += dL/dz · ∂z/∂p_i,   e.g.   dL/dt2 += dL/dt3 · ∂t3/∂t2 = 0.5 · (2 * t2 = 2 * (-2.5) = -5) = -2.5
 
-where dz/dp_i is the local derivative (a number on the scalar engine; on the Tensor engine the product is
-a vector-Jacobian product and only the contribution is shown). After the step, the *running gradient* of
-p_i is the sum of the contributions it has received so far; it is complete once every node that uses p_i
-has had its step. Leaves (inputs, parameters) have no step of their own: their gradient is complete after
-the last step that contributes to them.
+On the Tensor engine the product is a vector-Jacobian product, shown as the op's formula with the shapes,
+``dL/dX += dL/dZ @ Wᵀ: (4, 3) = (4, 2) @ (2, 3)`` (and its numbers when the arrays are small). After the
+step, the *running gradient* of p_i is the sum of the contributions it has received so far; it is
+complete once every node that uses p_i has had its step. Leaves (inputs, parameters) have no step of
+their own: their gradient is complete after the last step that contributes to them.
+
+Before the backward pass comes the forward pass, one node at a time in topological order, each as its
+computation in numbers: ``t1 = a * b = 1.5 * (-2) = -3``.
 
 Renderers: :func:`render_table` (terminal text), :func:`trace_to_json` (JSON-able dict),
-:func:`render_frames` (one SVG per step, needs Graphviz) and :func:`step_equations` (the chain rule of a
-step in words and numbers, used by all of them and by the HTML stepper in :mod:`viz.stepper`).
+:func:`render_frames` (one SVG per step, needs Graphviz), :func:`trace_frames` (every frame of the
+forward and the backward pass, for the HTML stepper in :mod:`viz.stepper`); :func:`forward_equation`,
+:func:`seed_equation` and :func:`step_equations` give the words and numbers all of them use.
 """
 
 from __future__ import annotations
@@ -30,9 +38,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from autograd.core import BackwardStep, Node
+from viz.formulas import (
+    SMALL_ARRAY,
+    Formula,
+    TensorFormula,
+    local_factor,
+    local_text,
+    scalar_forward,
+    scalar_locals,
+    tensor_forward,
+    tensor_vjps,
+)
 from viz.naming import (
     format_value,
-    formula,
     graph_order,
     is_scalar_node,
     node_names,
@@ -132,6 +150,16 @@ class BackwardTracer:
         return self.name(self.root) if self.root is not None else "L"
 
     @property
+    def seed(self) -> Any:
+        """dL/dL, where the backward pass starts: 1 (or the gradient given to a Tensor's ``backward``)."""
+        return self.gradients.get(id(self.root)) if self.root is not None else None
+
+    @property
+    def computed_nodes(self) -> list[Node]:
+        """The nodes the forward pass computed (every node with parents), in topological order."""
+        return [n for n in self.order if n._parents]
+
+    @property
     def is_scalar(self) -> bool:
         return self.root is not None and is_scalar_node(self.root)
 
@@ -181,42 +209,120 @@ def trace_backward(root: Node, grad: Any = None) -> BackwardTracer:
 
 
 # --------------------------------------------------------------------------------------------------------
-# The chain rule of one step, in words and numbers
+# The forward pass and the chain rule of one step, in words and numbers
 # --------------------------------------------------------------------------------------------------------
+
+DIGITS = 6  # significant digits of gradients in equations
+NO_GRADIENTS = "no gradients yet: call backward()"  # a trace (or a graph) before any backward pass
+
+
+def _g(tracer: BackwardTracer, node: Node) -> str:
+    """``dL/dt2``: the gradient of the output with respect to ``node``, in the trace's names."""
+    return f"d{tracer.root_name}/d{tracer.name(node)}"
+
+
+def forward_formula(tracer: BackwardTracer, node: Node) -> Formula | TensorFormula:
+    """How ``node`` was computed, from the engine's formula (see :mod:`viz.formulas`)."""
+    if is_scalar_node(node):
+        return scalar_forward(node, tracer.names)
+    return tensor_forward(node, tracer.names)
+
+
+def forward_equation(tracer: BackwardTracer, node: Node) -> str:
+    """``t1 = a * b = 1.5 * (-2) = -3``; a tensor: ``t1 = x @ W: (4, 2) = (4, 3) @ (3, 2)``, and its
+    numbers when they are few."""
+    name = tracer.name(node)
+    rendered = forward_formula(tracer, node)
+    if isinstance(rendered, Formula):
+        return f"{name} = {rendered.chain(DIGITS)}"
+    text = f"{name} = {rendered.symbolic}: {rendered.shapes_line()}"
+    if rendered.numbers is not None:
+        text += f"; {rendered.numbers} = {format_value(node.data, 4, SMALL_ARRAY)}"
+    return text
+
+
+def forward_headline(tracer: BackwardTracer, index: int) -> str:
+    """``Forward 2/5: t2 = ...``: the ``index``-th node the forward pass computes."""
+    nodes = tracer.computed_nodes
+    return f"Forward {index + 1}/{len(nodes)}: {forward_equation(tracer, nodes[index])}"
+
+
+def seed_equation(tracer: BackwardTracer) -> str:
+    """``dL/dL = 1``: the backward pass starts from the output's gradient with respect to itself."""
+    root = tracer.root_name
+    return f"d{root}/d{root} = {format_value(tracer.seed, DIGITS, SMALL_ARRAY)}"
+
+
+def seed_headline(tracer: BackwardTracer) -> str:
+    root = tracer.root_name
+    return f"Backward, the seed: {seed_equation(tracer)} ({root} changes one for one with itself)"
 
 
 def step_headline(tracer: BackwardTracer, step: TraceStep) -> str:
-    """``Step 3/9: t2 = tanh(t1); dL/dt2 = 0.5 (complete: every node that uses it is done)``."""
+    """``Backward 3/9 at t2 = tanh(t1): dL/dt2 = 0.5, complete (every node that uses t2 is done)``."""
     z = tracer.name(step.node)
-    computed = formula(step.op, [tracer.name(p) for p in step.parents])
-    root = tracer.root_name
-    why = "the seed" if step.node is tracer.root else "complete: every node that uses it is done"
+    computed = forward_formula(tracer, step.node).symbolic
+    why = "the seed" if step.node is tracer.root else f"complete: every node that uses {z} is done"
     return (
-        f"Step {step.index + 1}/{len(tracer.steps)}: {z} = {computed}; "
-        f"d{root}/d{z} = {format_value(step.upstream, 6)} ({why})"
+        f"Backward {step.index + 1}/{len(tracer.steps)} at {z} = {computed}: "
+        f"{_g(tracer, step.node)} = {format_value(step.upstream, DIGITS, SMALL_ARRAY)} ({why})"
     )
 
 
+def step_locals(tracer: BackwardTracer, step: TraceStep) -> list[Formula | None]:
+    """∂z/∂p_i of a scalar step as formulas (None where the op states none); [] for a tensor step."""
+    if step.local_derivatives is None:
+        return []
+    return scalar_locals(step.node, tracer.names)
+
+
+def step_vjps(tracer: BackwardTracer, step: TraceStep) -> list[TensorFormula | None]:
+    """The VJP formula of each contribution of a tensor step (None: not needed, or no formula); []
+    for a scalar step."""
+    if step.local_derivatives is not None:
+        return []
+    return tensor_vjps(step.node, step.upstream, step.contributions, tracer.names, tracer.root_name)
+
+
+def _vjp_text(tracer: BackwardTracer, step: TraceStep, i: int, vjp: TensorFormula | None) -> str:
+    """``dL/dZ @ Wᵀ: (4, 3) = (4, 2) @ (2, 3)`` and, for small arrays, ``= [[..]] @ [[..]]ᵀ``."""
+    if vjp is None:
+        return f"{_g(tracer, step.node)} through {step.op} (vector-Jacobian product)"
+    text = f"{vjp.symbolic}: {vjp.shapes_line()}"
+    if vjp.numbers is not None:
+        text += f"; {vjp.numbers}"
+    return text
+
+
 def step_equations(tracer: BackwardTracer, step: TraceStep) -> list[str]:
-    """One line per parent: ``dL/dw += dL/dz * dz/dw = 0.5 * 2 = 1   (dL/dw so far: 1)``."""
-    root, z = tracer.root_name, tracer.name(step.node)
+    """One line per parent:
+    ``dL/dt2 += dL/dt3 · ∂t3/∂t2 = 0.5 · (2 * t2 = 2 * (-2.5) = -5) = -2.5   (dL/dt2 so far: -2.5)``.
+
+    A tensor step shows the VJP instead of a local derivative:
+    ``dL/dX += dL/dZ @ Wᵀ: (4, 3) = (4, 2) @ (2, 3) = <4x3: ...>   (dL/dX so far: ...)``.
+    """
+    z = tracer.name(step.node)
+    locals_ = step_locals(tracer, step)
+    vjps = step_vjps(tracer, step)
     lines = []
     for i, parent in enumerate(step.parents):
-        p = tracer.name(parent)
+        p, gp = tracer.name(parent), _g(tracer, parent)
         contribution = step.contributions[i] if i < len(step.contributions) else None
         if contribution is None:
-            lines.append(f"d{root}/d{p}: not needed ({p} needs no gradient)")
+            lines.append(f"{gp}: not needed ({p} needs no gradient)")
             continue
         if step.local_derivatives is not None:
-            local = step.local_derivatives[i]
-            upstream = format_value(step.upstream, 6)
-            numbers = f"{upstream} * {format_value(local, 6)} = {format_value(contribution, 6)}"
-            rule = f"d{root}/d{z} * d{z}/d{p}"
+            factor = local_factor(locals_[i] if i < len(locals_) else None, step.local_derivatives[i], DIGITS)
+            upstream = format_value(step.upstream, DIGITS)
+            product = f"{_g(tracer, step.node)} · ∂{z}/∂{p} = {upstream} · {factor}"
+            result = format_value(contribution, DIGITS)
         else:
-            numbers = format_value(contribution, 4)
-            rule = f"d{root}/d{z} through {step.op} (vector-Jacobian product)"
-        so_far = format_value(step.running[i], 6)
-        lines.append(f"d{root}/d{p} += {rule} = {numbers}   (d{root}/d{p} so far: {so_far})")
+            product = _vjp_text(tracer, step, i, vjps[i] if i < len(vjps) else None)
+            result = format_value(contribution, 4, SMALL_ARRAY)
+        so_far = format_value(
+            step.running[i], DIGITS if step.local_derivatives is not None else 4, SMALL_ARRAY
+        )
+        lines.append(f"{gp} += {product} = {result}   ({gp} so far: {so_far})")
     return lines
 
 
@@ -232,33 +338,57 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
     return [line.rstrip() for line in lines]
 
 
-def render_table(tracer: BackwardTracer, digits: int = 6) -> str:
-    """The trace as a text table (one row per parent of each step), then every node's final gradient."""
+def render_table(tracer: BackwardTracer, digits: int = DIGITS) -> str:
+    """The trace as text: the forward pass line by line, the seed, a table of the backward pass (one row
+    per parent of each step), then every node's final gradient."""
     root = tracer.root_name
 
     def cell(x: Any, digits: int = digits) -> str:  # arrays of more than 4 numbers as a summary
         return format_value(x, digits, max_elements=4)
 
+    computed = tracer.computed_nodes
+    lines = [f"Forward pass of {root}: {len(computed)} nodes computed, inputs first"]
+    lines += [f"  {forward_equation(tracer, node)}" for node in computed] or [
+        "  (none: the output is a leaf)"
+    ]
     rows = []
     for step in tracer.steps:
         z = tracer.name(step.node)
+        locals_, vjps = step_locals(tracer, step), step_vjps(tracer, step)
         for i, parent in enumerate(step.parents):
-            local = step.local_derivatives[i] if step.local_derivatives is not None else None
+            if step.local_derivatives is not None:
+                local = local_text(
+                    locals_[i] if i < len(locals_) else None, step.local_derivatives[i], digits
+                )
+            elif step.contributions[i] is None:
+                local = "(not needed)"
+            else:
+                local = _vjp_text(tracer, step, i, vjps[i] if i < len(vjps) else None)
             first = i == 0
             rows.append(
                 [
                     str(step.index + 1) if first else "",
-                    f"{z} = {formula(step.op, [tracer.name(p) for p in step.parents])}" if first else "",
+                    f"{z} = {forward_formula(tracer, step.node).symbolic}" if first else "",
                     cell(step.upstream, digits) if first else "",
                     tracer.name(parent),
-                    cell(local, digits) if step.local_derivatives is not None else "(vjp)",
+                    local,
                     cell(step.contributions[i], digits),
                     cell(step.running[i], digits),
                 ]
             )
-    header = ["step", "node", f"d{root}/dnode", "parent", "dnode/dparent", "adds", f"d{root}/dparent so far"]
-    lines = [f"Backward pass of {root}: {len(tracer.steps)} steps, dL/dparent += dL/dnode * dnode/dparent"]
-    lines = [lines[0].replace("dL/", f"d{root}/")]
+    what = "∂node/∂parent" if tracer.is_scalar else f"d{root}/dparent (vector-Jacobian product)"
+    header = ["step", "node", f"d{root}/dnode", "parent", what, "adds", f"d{root}/dparent so far"]
+    rule = (
+        f"d{root}/dparent += d{root}/dnode · ∂node/∂parent"
+        if tracer.is_scalar
+        else f"d{root}/dparent += the op's vector-Jacobian product of d{root}/dnode"
+    )
+    if tracer.seed is None:
+        return "\n".join([*lines, "", f"Backward pass of {root}: {NO_GRADIENTS}"]) + "\n"
+    lines += [
+        "",
+        f"Backward pass of {root}: {len(tracer.steps)} steps from the seed {seed_equation(tracer)}; {rule}",
+    ]
     lines += _table(rows, header) if rows else ["(no steps: the output is a leaf)"]
     lines += ["", "Gradients after the pass:"]
     grads = []
@@ -276,8 +406,36 @@ def render_table(tracer: BackwardTracer, digits: int = 6) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shape_list(x: Any) -> list[int]:
+    return [int(n) for n in np.shape(x)]
+
+
+def forward_to_json(tracer: BackwardTracer, max_elements: int = 10_000) -> list[dict[str, Any]]:
+    """One entry per computed node in topological order: name, formula (names), substituted (numbers;
+    for scalars full precision), data, and the equation as shown; tensors add ``shapes``."""
+    entries = []
+    for node in tracer.computed_nodes:
+        rendered = forward_formula(tracer, node)
+        entry: dict[str, Any] = {"name": tracer.name(node), "op": node._op, "formula": rendered.symbolic}
+        if isinstance(rendered, Formula):
+            entry["substituted"] = rendered.substituted
+        else:
+            entry["substituted"] = rendered.numbers
+            entry["shapes"] = rendered.shapes_line()
+        entry["data"] = to_jsonable(node.data, max_elements)
+        entry["equation"] = forward_equation(tracer, node)
+        entries.append(entry)
+    return entries
+
+
 def trace_to_json(tracer: BackwardTracer, max_elements: int = 10_000) -> dict[str, Any]:
-    """The trace as a JSON-able dict: the nodes, then each step with its numbers and equations."""
+    """The trace as a JSON-able dict: the nodes, the forward pass, the seed, then each backward step.
+
+    Each parent entry of a step has ``name``, ``local_derivative`` (scalars; None for tensors),
+    ``formula`` (the local derivative in the graph's names; for tensors the VJP), ``substituted`` (the
+    same with numbers: for scalars plain arithmetic that evaluates to ``local_derivative``; for tensors the
+    numbers when small, else None), ``contribution`` and ``running``; tensor entries add ``shapes``.
+    """
     nodes = [
         {
             "name": tracer.name(n),
@@ -291,15 +449,23 @@ def trace_to_json(tracer: BackwardTracer, max_elements: int = 10_000) -> dict[st
     ]
     steps = []
     for step in tracer.steps:
+        locals_, vjps = step_locals(tracer, step), step_vjps(tracer, step)
         parents = []
         for i, parent in enumerate(step.parents):
-            entry = {
-                "name": tracer.name(parent),
-                "contribution": to_jsonable(step.contributions[i], max_elements),
-                "running": to_jsonable(step.running[i], max_elements),
-            }
+            entry: dict[str, Any] = {"name": tracer.name(parent)}
             if step.local_derivatives is not None:
+                local = locals_[i] if i < len(locals_) else None
                 entry["local_derivative"] = to_jsonable(step.local_derivatives[i])
+                entry["formula"] = local.symbolic if local is not None else None
+                entry["substituted"] = local.substituted if local is not None else None
+            else:
+                vjp = vjps[i] if i < len(vjps) else None
+                entry["local_derivative"] = None
+                entry["formula"] = vjp.symbolic if vjp is not None else None
+                entry["substituted"] = vjp.numbers if vjp is not None else None
+                entry["shapes"] = vjp.shapes_line() if vjp is not None else None
+            entry["contribution"] = to_jsonable(step.contributions[i], max_elements)
+            entry["running"] = to_jsonable(step.running[i], max_elements)
             parents.append(entry)
         steps.append(
             {
@@ -312,13 +478,129 @@ def trace_to_json(tracer: BackwardTracer, max_elements: int = 10_000) -> dict[st
                 "equations": step_equations(tracer, step),
             }
         )
+    root = tracer.root_name
     return {
-        "root": tracer.root_name,
+        "root": root,
         "engine": "scalar" if tracer.is_scalar else "tensor",
-        "rule": "dL/dparent += dL/dnode * dnode/dparent",
+        "notation": f"d{root}/dx: the gradient of {root} w.r.t. x; ∂z/∂x: local derivative of op result z",
+        "rule": f"d{root}/dparent += d{root}/dnode · ∂node/∂parent",
         "nodes": nodes,
+        "forward": forward_to_json(tracer, max_elements),
+        "seed": {
+            "name": root,
+            "value": to_jsonable(tracer.seed, max_elements),
+            "equation": seed_equation(tracer) if tracer.seed is not None else NO_GRADIENTS,
+        },
         "steps": steps,
     }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Frames: the forward pass, the seed, then every backward step
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of the stepper: its ``phase`` (``forward``, ``seed`` or ``backward``), the node it is
+    about, what it says (``headline``, ``equations``) and how to draw it (``state``)."""
+
+    phase: str
+    node: Node
+    headline: str
+    equations: list[str]
+    state: Any  # viz.graph.FrameState (graphviz is imported only to draw)
+
+
+def _forward_frames(tracer: BackwardTracer) -> list[Frame]:
+    from viz.graph import FrameState
+
+    done = {id(n) for n in tracer.order if not n._parents}
+    frames = []
+    for k, node in enumerate(tracer.computed_nodes):
+        equations = [forward_equation(tracer, node)]
+        if is_scalar_node(node):  # the engine works out each local derivative beside the result
+            values = node._local_derivatives() or ()
+            z = tracer.name(node)
+            locals_ = [
+                f"∂{z}/∂{tracer.name(p)} = {local_text(f, v, DIGITS)}"
+                for p, f, v in zip(node._parents, scalar_locals(node, tracer.names), values)
+            ]
+            equations.append("local derivatives, kept for the backward pass: " + ";  ".join(locals_))
+        frames.append(
+            Frame(
+                "forward",
+                node,
+                forward_headline(tracer, k),
+                equations,
+                FrameState(current=id(node), done=set(done), forward=True),
+            )
+        )
+        done.add(id(node))
+    return frames
+
+
+def _seed_frame(tracer: BackwardTracer) -> Frame:
+    from viz.graph import FrameState
+
+    assert tracer.root is not None
+    state = FrameState(current=id(tracer.root), grads={id(tracer.root): tracer.seed})
+    return Frame("seed", tracer.root, seed_headline(tracer), [seed_equation(tracer)], state)
+
+
+def _backward_frame(tracer: BackwardTracer, step: TraceStep) -> Frame:
+    from viz.graph import FrameState
+
+    vjps = [
+        None if v is None else f"{_g(tracer, p)} += {v.symbolic}"
+        for p, v in zip(step.parents, step_vjps(tracer, step))
+    ]
+    state = FrameState(
+        current=id(step.node),
+        done=tracer.finished_after(step.index),
+        grads=tracer.running_after(step.index),
+        contributions=step.contributions,
+        vjps=vjps,
+    )
+    return Frame("backward", step.node, step_headline(tracer, step), step_equations(tracer, step), state)
+
+
+def trace_frames(tracer: BackwardTracer, forward: bool = True) -> list[Frame]:
+    """Every frame of the trace: the forward pass (one per computed node, when ``forward``), the seed,
+    then one per backward step. Before any backward pass (a tracer not yet passed to ``backward``) there
+    is only the forward pass."""
+    if tracer.root is None:
+        return []
+    frames = _forward_frames(tracer) if forward else []
+    if tracer.seed is None:
+        return frames
+    return frames + [_seed_frame(tracer)] + [_backward_frame(tracer, s) for s in tracer.steps]
+
+
+def draw_frame(
+    tracer: BackwardTracer, frame: Frame, rankdir: str, scale: Any, title: str | None, legend: bool
+) -> Any:
+    """The ``graphviz.Digraph`` of one frame (see :func:`viz.graph.draw_graph`)."""
+    from viz.graph import draw_graph
+
+    return draw_graph(
+        tracer.root,
+        rankdir,
+        max_nodes=None,
+        names=tracer.names,
+        frame=frame.state,
+        scale=scale,
+        title=title,
+        legend=legend,
+    )
+
+
+def color_scale(tracer: BackwardTracer) -> Any:
+    """The one colour scale of every frame of a trace (from the final gradients)."""
+    from viz.graph import ColorScale
+    from viz.naming import magnitude
+
+    return ColorScale.from_magnitudes(magnitude(g) for g in tracer.gradients.values())
 
 
 def render_frames(
@@ -327,33 +609,23 @@ def render_frames(
     max_frames: int = 400,
     source_path: Path | None = None,
     title: str | None = None,
+    frames: Sequence[Frame] | None = None,
+    legend: bool = True,
 ) -> list[str]:
-    """One SVG string per step: the current node red, finished nodes coloured by gradient, the rest dashed.
+    """One SVG string per frame: by default one per backward step; pass ``frames`` (see
+    :func:`trace_frames`) for the forward pass and the seed too. The current node is red, finished nodes
+    are coloured by gradient, the rest dashed.
 
-    Needs Graphviz's ``dot`` (see :func:`viz.graph.render_bytes`; the DOT source of the first frame is
-    written to ``source_path`` when it is missing). Graphs too large to draw node by node are refused.
+    Needs Graphviz's ``dot`` (see :func:`viz.graph.render_bytes`; the DOT source of a frame is written to
+    ``source_path`` when it is missing). Graphs too large to draw node by node are refused.
     """
     from autograd.errors import UsageError
-    from viz.graph import ColorScale, FrameState, draw_graph, svg_text
-    from viz.naming import magnitude
+    from viz.graph import svg_text
 
-    if len(tracer.steps) > max_frames:
-        raise UsageError(
-            f"the backward pass has {len(tracer.steps)} steps; frames are drawn for at most {max_frames}"
-        )
-    assert tracer.root is not None or not tracer.steps
-    scale = ColorScale.from_magnitudes(magnitude(g) for g in tracer.gradients.values())
+    if frames is None:
+        frames = [_backward_frame(tracer, s) for s in tracer.steps]
+    if len(frames) > max_frames:
+        raise UsageError(f"the trace has {len(frames)} frames; frames are drawn for at most {max_frames}")
+    scale = color_scale(tracer)
     source_path = source_path or Path("trace.dot")
-    frames = []
-    for step in tracer.steps:
-        state = FrameState(
-            current=id(step.node),
-            done=tracer.finished_after(step.index),
-            grads=tracer.running_after(step.index),
-            contributions=step.contributions,
-        )
-        graph = draw_graph(
-            tracer.root, rankdir, max_nodes=None, names=tracer.names, frame=state, scale=scale, title=title
-        )
-        frames.append(svg_text(graph, source_path))
-    return frames
+    return [svg_text(draw_frame(tracer, f, rankdir, scale, title, legend), source_path) for f in frames]

@@ -14,18 +14,13 @@ object per multiplication.
 
 Writes ``compare.png`` (both loss curves in one plot, and their difference), ``metrics.json``
 (``max_loss_difference``, ``scalar_seconds``, ``tensor_seconds``, ``time_ratio``, ...) and
-``explanation.md`` into ``--out`` (default ``runs/compare``), all or nothing: they are made in a temporary
-folder inside ``--out`` and moved into place only once all three are complete. The sizes are bounded
-(see :class:`CompareConfig`): the scalar engine keeps one Python object per number.
+``explanation.md`` into ``--out`` (default ``runs/compare``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import textwrap
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -33,12 +28,13 @@ import numpy as np
 
 from autograd import Tensor, Value, binary_cross_entropy_with_logits
 from autograd.errors import UsageError
-from autograd.files import remove_if_empty, remove_path, temporary_dir, write_json, write_text
 from autograd.nn import MLP, Module
 from autograd.optim import SGD
 from projects.datasets.synthetic import two_moons
-from projects.lab.config import RunConfig, check_bounds, option
-from projects.lab.training import History, fit
+from projects.lab import runner
+from projects.lab.config import RunConfig, option
+from projects.lab.engines import SideBySide, train_side_by_side
+from projects.lab.registry import COMPARE
 
 EXPLANATION = """\
 The same 2-h-h-1 tanh MLP, from the same initial weights, trained by full-batch SGD on the same two-moons
@@ -53,42 +49,43 @@ time each engine took and their ratio.
 
 
 @dataclass
-class CompareConfig(RunConfig):
+class Config(RunConfig):
     """Settings of the engine comparison."""
 
-    seed: int = option(0, "", low=0, high=2**32 - 1)
-    epochs: int = option(100, "", low=1, high=10_000)
-    hidden: int = option(8, "", low=1, high=64)
-    points: int = option(100, "", low=4, high=2000)
-    noise: float = option(0.15, "")
-    lr: float = option(0.5, "")
+    epochs: int = option(100, "Full-batch SGD steps.", low=1, high=10_000)
+    hidden: int = option(8, "Width of both hidden layers.", low=1, high=64)
+    points: int = option(
+        100, "Two-moons points (the scalar engine keeps a Python object per number).", low=4, high=2000
+    )
+    noise: float = option(0.15, "Standard deviation of the noise added to the moons.")
+    lr: float = option(0.5, "SGD learning rate.")
 
 
 # --------------------------------------------------------------------------------------------------------
-# Command-line wiring (see projects.lab.cli)
+# Command-line wiring (see projects.lab.cli): the runner runs it, like a project, into --out
 # --------------------------------------------------------------------------------------------------------
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
-    defaults = CompareConfig()
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the data and the weights")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="full-batch SGD steps, 1..10000")
-    parser.add_argument(
-        "--hidden", type=int, default=defaults.hidden, help="width of both hidden layers, 1..64"
-    )
-    parser.add_argument("--points", type=int, default=defaults.points, help="two-moons points, 4..2000")
-    parser.add_argument("--lr", type=float, default=defaults.lr, help="SGD learning rate")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    runner.add_config_arguments(parser, Config)
     parser.add_argument("--out", type=Path, default=Path("runs/compare"), help="output folder")
 
 
 def main(name: str, args: argparse.Namespace) -> int:
-    config = CompareConfig(
-        seed=args.seed, epochs=args.epochs, hidden=args.hidden, points=args.points, lr=args.lr
+    settings = runner.RunSettings(
+        out=args.out.parent,
+        seed=args.seed,
+        progress=False,
+        folder=args.out,
+        gallery=(args.out.parent / "index.html").exists(),  # refresh a gallery the folder sits in
     )
-    metrics = compare(config, args.out)
+    result = runner.run_one(COMPARE, settings, runner.given_options(args, Config))
+    metrics, config = result.metrics, result.metrics["config"]
+    width = config["hidden"]
     print(
-        f"scalar and tensor engines, {config.epochs} epochs of a 2-{config.hidden}-{config.hidden}-1 MLP on "
-        f"{config.points} points:\n"
+        f"scalar and tensor engines, {config['epochs']} epochs of a 2-{width}-{width}-1 MLP on "
+        f"{config['points']} points:\n"
         f"  largest loss difference {metrics['max_loss_difference']:.3g} "
         f"(final losses {metrics['scalar_final_loss']:.6f} and {metrics['tensor_final_loss']:.6f})\n"
         f"  scalar {metrics['scalar_seconds']:.2f} s, tensor {metrics['tensor_seconds']:.3f} s: "
@@ -96,6 +93,15 @@ def main(name: str, args: argparse.Namespace) -> int:
         f"wrote {args.out / 'compare.png'} and {args.out / 'metrics.json'}"
     )
     return 0
+
+
+def compare(config: Config, out_dir: str | Path) -> dict[str, Any]:
+    """Run the comparison into ``out_dir`` through the runner (metrics, record, figure); return the record."""
+    folder = Path(out_dir)
+    settings = runner.RunSettings(
+        out=folder.parent, seed=config.seed, folder=folder, gallery=(folder.parent / "index.html").exists()
+    )
+    return runner.run_one(COMPARE, settings, config=config).metrics
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -117,26 +123,7 @@ def tensor_loss(model: Module, inputs: np.ndarray, targets: np.ndarray) -> Tenso
     return binary_cross_entropy_with_logits(model(Tensor(inputs, dtype=np.float64)), targets.reshape(-1, 1))
 
 
-def _train(model: MLP, loss_fn: Any, data: tuple[Any, Any], config: CompareConfig) -> tuple[History, float]:
-    optimizer = SGD(model.parameters(), lr=config.lr)
-    start = time.perf_counter()
-    history = fit(
-        model,
-        optimizer,
-        loss_fn,
-        data,
-        epochs=config.epochs,
-        batch_size=len(data[0]),
-        rng=np.random.default_rng(0),
-        shuffle=False,
-        progress=False,
-        desc=model.engine,
-    )
-    return history, time.perf_counter() - start
-
-
-def validate(config: CompareConfig) -> None:
-    check_bounds(config)
+def validate(config: Config) -> None:
     if config.epochs < 1:
         raise UsageError(f"--epochs must be at least 1, got {config.epochs}")
     if config.hidden < 1:
@@ -147,87 +134,48 @@ def validate(config: CompareConfig) -> None:
         raise UsageError(f"--lr must be positive, got {config.lr}")
 
 
-def compare(config: CompareConfig, out_dir: str | Path) -> dict[str, Any]:
-    """Train both engines, write the figure, metrics and explanation into ``out_dir``; return the metrics."""
+def run(config: Config, out_dir: Path) -> dict[str, Any]:
+    """Train both engines from the same weights, draw ``compare.png`` into ``out_dir``; return the metrics."""
     validate(config)
     out_dir = Path(out_dir)
-    wall_start = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     X, y = two_moons(config.points, config.noise, rng)
     sizes = [2, config.hidden, config.hidden, 1]
-    weights_seed = int(rng.integers(2**31))
-    scalar = MLP(sizes, "tanh", engine="scalar", seed=weights_seed)
+    scalar = MLP(sizes, "tanh", engine="scalar", seed=int(rng.integers(2**31)))
     tensor = MLP(sizes, "tanh", engine="tensor", dtype=np.float64)
-    tensor.load_state_dict(scalar.state_dict())  # the very same starting weights
-
-    scalar_history, scalar_seconds = _train(scalar, scalar_loss, (X.tolist(), y.tolist()), config)
-    tensor_history, tensor_seconds = _train(tensor, tensor_loss, (X, y), config)
-    scalar_losses = np.array(scalar_history["train_loss"])
-    tensor_losses = np.array(tensor_history["train_loss"])
-    differences = np.abs(scalar_losses - tensor_losses)
-    final_s, final_t = scalar.state_dict(), tensor.state_dict()
-    weight_difference = max(float(np.max(np.abs(final_s[k] - final_t[k]))) for k in final_s)
-    ratio = scalar_seconds / max(tensor_seconds, 1e-9)
-
-    from projects.lab.runner import versions  # the runner's record of versions, shared
-
-    metrics: dict[str, Any] = {
-        "max_loss_difference": float(differences.max()),
-        "scalar_seconds": scalar_seconds,
-        "tensor_seconds": tensor_seconds,
-        "time_ratio": ratio,
-        "max_weight_difference": weight_difference,
-        "scalar_final_loss": float(scalar_losses[-1]),
-        "tensor_final_loss": float(tensor_losses[-1]),
-        "scalar_losses": scalar_losses.tolist(),
-        "tensor_losses": tensor_losses.tolist(),
-        "project": "compare",
-        "seed": config.seed,
-        "config": asdict(config),
-        "versions": versions(),
-        "wall_time_s": round(time.perf_counter() - wall_start, 3),
+    result = train_side_by_side(
+        scalar,
+        tensor,
+        (scalar_loss, tensor_loss),
+        (X, y),
+        lambda parameters: SGD(parameters, lr=config.lr),
+        epochs=config.epochs,
+        batch_size=len(X),  # full batch: one step per epoch
+        order_seed=0,
+        shuffle=False,
+        scalar_data=(X.tolist(), y.tolist()),
+    )
+    differences = np.abs(result.scalar_losses - result.tensor_losses)
+    _plot(result, differences, config, out_dir / "compare.png")
+    return {
+        "max_loss_difference": result.loss_agreement,
+        "scalar_seconds": result.scalar_seconds,
+        "tensor_seconds": result.tensor_seconds,
+        "time_ratio": result.time_ratio,
+        "max_weight_difference": result.weights_agreement,
+        "scalar_final_loss": float(result.scalar_losses[-1]),
+        "tensor_final_loss": float(result.tensor_losses[-1]),
+        "scalar_losses": result.scalar_losses.tolist(),
+        "tensor_losses": result.tensor_losses.tolist(),
         "figures": ["compare.png"],
     }
-    created = not (out_dir.exists() or out_dir.is_symlink())
-    staging = temporary_dir(out_dir, prefix=".compare.")  # all three files, or none
-    try:
-        _plot(
-            scalar_losses,
-            tensor_losses,
-            differences,
-            scalar_seconds,
-            tensor_seconds,
-            config,
-            staging / "compare.png",
-        )
-        write_json(staging / "metrics.json", metrics)
-        write_text(staging / "explanation.md", textwrap.dedent(EXPLANATION).strip() + "\n")
-        for name in ("compare.png", "metrics.json", "explanation.md"):
-            os.replace(staging / name, out_dir / name)
-    except BaseException:
-        remove_path(staging)
-        if created:
-            remove_if_empty(out_dir)
-        raise
-    remove_path(staging)
-    if (out_dir.parent / "index.html").exists():  # the folder sits in a gallery: refresh it
-        from projects.lab.report import write_index
-
-        write_index(out_dir.parent)
-    return metrics
 
 
-def _plot(
-    scalar_losses: np.ndarray,
-    tensor_losses: np.ndarray,
-    differences: np.ndarray,
-    scalar_seconds: float,
-    tensor_seconds: float,
-    config: CompareConfig,
-    path: Path,
-) -> None:
+def _plot(result: SideBySide, differences: np.ndarray, config: Config, path: Path) -> None:
     from viz.plots import plt, save_figure  # matplotlib only when drawing
 
+    scalar_losses, tensor_losses = result.scalar_losses, result.tensor_losses
+    scalar_seconds, tensor_seconds = result.scalar_seconds, result.tensor_seconds
     epochs = np.arange(1, len(scalar_losses) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.2))
     left.plot(
@@ -253,3 +201,6 @@ def _plot(
         f"the tensor engine is {scalar_seconds / max(tensor_seconds, 1e-9):.0f}x faster"
     )
     save_figure(fig, path)
+
+
+CompareConfig = Config  # the name this module's settings had before it became a runner project

@@ -304,7 +304,7 @@ def label_parameters(model: MLP) -> None:
 def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
     """Draw the graph of the loss on x = (1, 0) to SVG; return 'written' or why it was skipped."""
     try:
-        from viz.graph import draw_graph, save_graph
+        from viz.graph import choose_rankdir, draw_graph, save_graph
     except ImportError as e:  # the graph module is optional for this project
         return f"skipped: {e}"
     label_parameters(model)
@@ -315,11 +315,10 @@ def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
     loss.label = "L"
     model.zero_grad()
     loss.backward()
-    graph = draw_graph(
-        loss, rankdir="LR", title="loss on x = (1, 0), target 1: values, gradients, local derivatives"
-    )
-    try:
-        save_graph(graph, path)
+    title = "loss on x = (1, 0), target 1: values, gradients, local derivatives"
+    try:  # left to right if that fits a page, else top to bottom: never a line to scroll sideways along
+        rankdir = choose_rankdir(lambda rd: draw_graph(loss, rd, title=title), path.with_suffix(".dot"))
+        save_graph(draw_graph(loss, rankdir, title=title), path)
     except UsageError as e:  # no Graphviz `dot`: the DOT source is written instead
         return f"skipped: {e}"
     finally:
@@ -354,13 +353,74 @@ def draw_seeds(seed: int, n_seeds: int, n_table: int) -> tuple[int, np.ndarray, 
     return int(rng.integers(2**31)), rng.integers(2**31, size=n_seeds), rng.integers(2**31, size=n_table)
 
 
+@dataclass
+class SuccessTable:
+    """Success rate by hidden width and activation, and one stalled and one solved 2-2-1 sigmoid run."""
+
+    rates: dict[str, dict[str, float]]
+    stalled: XorRun | None
+    solved: XorRun | None
+    stalled_outputs: list[list[float]]
+
+
+def success_table(config: Config, seeds: Sequence[int]) -> SuccessTable:
+    """Train every (activation, width) cell of the table from the same ``seeds``."""
+    table = SuccessTable({a: {} for a in TABLE_ACTIVATIONS}, None, None, [])
+    for activation in TABLE_ACTIVATIONS:
+        for width in config.table_widths:
+            cell_rate, runs = success_rate(width, activation, seeds, config.lr, config.epochs)
+            table.rates[activation][str(width)] = cell_rate
+            if width == 2 and activation == "sigmoid":
+                table.stalled = next((r for r in runs if not r.converged), None)
+                table.solved = next((r for r in runs if r.converged), None)
+                table.stalled_outputs = [[round(p, 3) for p in r.outputs] for r in runs if not r.converged]
+    return table
+
+
+def draw_figures(
+    config: Config, main: XorRun, table: SuccessTable, out_dir: pathlib.Path
+) -> tuple[list, str]:
+    """The decision regions, loss curve, gradient graph, success table (and stalled vs solved, when the
+    table has both); returns the figures written and the gradient graph's status."""
+    X, y = xor()
+    outputs = ", ".join(f"{p:.2f}" for p in main.outputs)
+    plot_decision_regions(
+        probability_fn(main.model),
+        X,
+        y,
+        out_dir / "decision_regions.png",
+        f"2-{config.hidden}-1 {config.activation}: outputs {outputs}",
+        steps=config.resolution,
+    )
+    plot_curves(
+        {"cross-entropy": main.history["train_loss"]},
+        out_dir / "loss_curve.png",
+        f"XOR, 2-{config.hidden}-1 {config.activation}, lr {config.lr:g}",
+        ylabel="cross-entropy",
+        logy=True,
+    )
+    graph_status = write_gradient_graph(main.model, out_dir / "gradient_graph.svg")
+    widths = config.table_widths
+    plot_table_heatmap(
+        np.array([[table.rates[a][str(w)] for w in widths] for a in TABLE_ACTIVATIONS]),
+        [f"{a}" for a in TABLE_ACTIVATIONS],
+        [f"2-{w}-1" for w in widths],
+        out_dir / "success_table.png",
+        f"share of {config.table_seeds} seeds solving XOR within {config.epochs} epochs",
+        value_format="{:.0%}",
+    )
+    figures = ["decision_regions.png", "loss_curve.png", "gradient_graph.svg", "success_table.png"]
+    if table.stalled is not None and table.solved is not None:
+        plot_stalled_vs_solved(table.stalled, table.solved, out_dir / "stalled_vs_solved.png")
+        figures.append("stalled_vs_solved.png")
+    return figures, graph_status
+
+
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     """Train the main network (checkpointed), measure success rates, draw the figures."""
     validate(config)
     out_dir = pathlib.Path(out_dir)
-    widths = config.table_widths
     main_seed, rate_seeds, table_seeds = draw_seeds(config.seed, config.seeds, config.table_seeds)
-
     main = train_xor(
         config.hidden,
         config.activation,
@@ -374,61 +434,18 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         settings={k: getattr(config, k) for k in ("seed", "hidden", "activation", "lr")},
     )
     rate, _ = success_rate(config.hidden, config.activation, rate_seeds, config.lr, config.epochs)
-
-    table: dict[str, dict[str, float]] = {a: {} for a in TABLE_ACTIVATIONS}
-    stalled: XorRun | None = None
-    solved: XorRun | None = None
-    failures: list[list[float]] = []
-    for activation in TABLE_ACTIVATIONS:
-        for width in widths:
-            cell_rate, runs = success_rate(width, activation, table_seeds, config.lr, config.epochs)
-            table[activation][str(width)] = cell_rate
-            if width == 2 and activation == "sigmoid":
-                stalled = next((r for r in runs if not r.converged), None)
-                solved = next((r for r in runs if r.converged), None)
-                failures = [[round(p, 3) for p in r.outputs] for r in runs if not r.converged]
-
-    X, y = xor()
-    plot_decision_regions(
-        probability_fn(main.model),
-        X,
-        y,
-        out_dir / "decision_regions.png",
-        f"2-{config.hidden}-1 {config.activation}: outputs " + ", ".join(f"{p:.2f}" for p in main.outputs),
-        steps=config.resolution,
-    )
-    plot_curves(
-        {"cross-entropy": main.history["train_loss"]},
-        out_dir / "loss_curve.png",
-        f"XOR, 2-{config.hidden}-1 {config.activation}, lr {config.lr:g}",
-        ylabel="cross-entropy",
-        logy=True,
-    )
-    graph_status = write_gradient_graph(main.model, out_dir / "gradient_graph.svg")
-    plot_table_heatmap(
-        np.array([[table[a][str(w)] for w in widths] for a in TABLE_ACTIVATIONS]),
-        [f"{a}" for a in TABLE_ACTIVATIONS],
-        [f"2-{w}-1" for w in widths],
-        out_dir / "success_table.png",
-        f"share of {config.table_seeds} seeds solving XOR within {config.epochs} epochs",
-        value_format="{:.0%}",
-    )
-    figures = ["decision_regions.png", "loss_curve.png", "gradient_graph.svg", "success_table.png"]
-    if stalled is not None and solved is not None:
-        plot_stalled_vs_solved(stalled, solved, out_dir / "stalled_vs_solved.png")
-        figures.append("stalled_vs_solved.png")
-
-    final_loss = main.history["train_loss"][-1]
+    table = success_table(config, table_seeds)
+    figures, graph_status = draw_figures(config, main, table, out_dir)
     return {
         "success_rate": rate,
         "converged": main.converged,
-        "final_loss": final_loss,
-        "success_table": table,
+        "final_loss": main.history["train_loss"][-1],
+        "success_table": table.rates,
         "seeds": config.seeds,
         "table_seeds": config.table_seeds,
         "outputs": main.outputs,
         "epochs": main.epochs_run,
-        "stalled_outputs_2_2_1_sigmoid": failures[:5],
+        "stalled_outputs_2_2_1_sigmoid": table.stalled_outputs[:5],
         "stalled_loss_ln2_over_2": math.log(2) / 2,
         "gradient_graph": graph_status,
         "figures": figures,

@@ -29,14 +29,15 @@ import numpy as np
 
 from autograd import Tensor, cross_entropy, no_grad
 from autograd.errors import UsageError
-from autograd.files import atomic_open, read_npz, write_npz, write_text
-from autograd.nn import ACTIVATIONS, MLP
+from autograd.files import atomic_open, write_npz, write_text
+from autograd.nn import MLP
 from autograd.optim import Adam
 from projects.datasets import EMBEDDED
 from projects.datasets.csv_table import Table, read_csv, split_names
 from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
 from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option
-from projects.lab.training import fit
+from projects.lab.model_files import load_mlp, read_json
+from projects.lab.training import History, fit
 from projects.plots.data import plot_class_bars
 from viz.plots import confusion_matrix, plot_confusion_matrix, plot_curves
 
@@ -110,91 +111,20 @@ def save_model(folder: Path, model: MLP, preprocessor: Preprocessor) -> Path:
     return folder
 
 
-MAX_PARAMETERS = 10_000_000
-"""The most weights a saved model may have (40 MB in float32); a model.json asking for more is refused."""
-MAX_LAYERS = 10
-
-
-def read_json_file(path: Path, folder: Path, limit: int = 16 * 2**20) -> Any:
-    """A model folder's JSON file (at most ``limit`` bytes), as data; UsageError naming it otherwise."""
-    try:
-        if path.stat().st_size > limit:
-            raise UsageError(f"--model {folder}: {path.name} is larger than {limit // 2**20} MiB")
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--model {folder}: missing {path.name}; is it a model folder?") from None
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--model {folder}: {path.name} is unreadable ({e})") from None
-
-
-def check_description(meta: Any, folder: Path) -> tuple[list[int], str]:
-    """``model.json``'s layer sizes and activation, checked (types, bounds, the total number of weights)
-    before any array is allocated."""
-    sizes = meta.get("sizes") if isinstance(meta, dict) else None
-    activation = meta.get("activation") if isinstance(meta, dict) else None
-    if (
-        not isinstance(sizes, list)
-        or not 2 <= len(sizes) <= MAX_LAYERS
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
-    ):
-        raise UsageError(
-            f"--model {folder}: {MODEL_FILE} must give 'sizes', 2 to {MAX_LAYERS} positive integers, "
-            f"not {str(sizes)[:60]}"
-        )
-    if activation not in ACTIVATIONS:
-        raise UsageError(
-            f"--model {folder}: {MODEL_FILE} names an unknown activation {str(activation)[:40]!r}"
-        )
-    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    if count > MAX_PARAMETERS:
-        raise UsageError(
-            f"--model {folder}: {MODEL_FILE} describes {count:,} weights, more than the {MAX_PARAMETERS:,} "
-            "allowed (tampered?)"
-        )
-    return sizes, activation
-
-
-def expected_shapes(sizes: list[int]) -> dict[str, tuple[int, ...]]:
-    """The state_dict shapes of ``MLP(sizes)``: ``net.{2k}.weight`` (in, out) and ``net.{2k}.bias`` (out,)."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
-        shapes[f"net.{2 * k}.weight"] = (a, b)
-        shapes[f"net.{2 * k}.bias"] = (b,)
-    return shapes
-
-
 def load_model(folder: str | Path) -> tuple[MLP, Preprocessor]:
-    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed).
-
-    Bounded and checked before anything is built: ``model.json``'s sizes (at most
-    :data:`MAX_PARAMETERS` weights), the ``.npy`` headers of ``weights.npz`` against those sizes, the
-    weights finite, the preprocessing statistics finite (a standard deviation > 0), and the sizes against
-    the preprocessing's features and classes."""
+    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed), every
+    size checked before anything is allocated (:func:`projects.lab.model_files.load_mlp`), the
+    preprocessing statistics finite (a standard deviation > 0) and fitting the model's inputs and classes."""
     folder = Path(folder).expanduser()
+    what = f"--model {folder}"
     if not folder.is_dir():
-        raise UsageError(f"--model {folder}: no such folder")
-    sizes, activation = check_description(read_json_file(folder / MODEL_FILE, folder), folder)
-    preprocessing = read_json_file(folder / PREPROCESSING_FILE, folder)
-    preprocessor = Preprocessor.from_json(preprocessing, str(folder / PREPROCESSING_FILE))
-    if sizes[0] != len(preprocessor.feature_names()) or sizes[-1] != len(preprocessor.classes):
-        raise UsageError(f"--model {folder}: the weights do not fit the preprocessing (different runs?)")
-    shapes = expected_shapes(sizes)
-    weights = folder / WEIGHTS_FILE
-    if not weights.is_file():
-        raise UsageError(f"--model {folder}: missing {WEIGHTS_FILE}; is it a model folder?")
-    try:
-        state = read_npz(weights, shapes, max_bytes=8 * sum(int(np.prod(s)) for s in shapes.values()) + 4096)
-    except UsageError as e:
-        raise UsageError(f"--model {folder}: {e}") from None
-    bad = [name for name, array in state.items() if not np.all(np.isfinite(array))]
-    if bad:
-        raise UsageError(f"--model {folder}: {WEIGHTS_FILE} holds inf or nan weights (in {', '.join(bad)})")
-    try:
-        model = MLP(sizes, activation=activation, engine="tensor")
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError) as e:
-        raise UsageError(f"--model {folder}: weights do not match the model description ({e})") from None
-    model.eval()
+        raise UsageError(f"{what}: no such folder")
+    model, _ = load_mlp(folder, what)
+    preprocessor = Preprocessor.from_json(
+        read_json(folder / PREPROCESSING_FILE, what), str(folder / PREPROCESSING_FILE)
+    )
+    if model.sizes[0] != len(preprocessor.feature_names()) or model.sizes[-1] != len(preprocessor.classes):
+        raise UsageError(f"{what}: the weights do not fit the preprocessing (different runs?)")
     return model, preprocessor
 
 
@@ -231,10 +161,8 @@ def _check_config(config: Config) -> None:
     check_bounds(config)
 
 
-def run(config: Config, out_dir: Path) -> dict[str, Any]:
-    """Read, preprocess, split, train, evaluate, draw the figures, save the model; return the metrics."""
-    out_dir = Path(out_dir)
-    _check_config(config)
+def read_table(config: Config) -> tuple[str, str, Table]:
+    """The CSV (the penguins by default), its target column (checked) and its rows."""
     path = config.csv or str(PENGUINS)
     target = config.target or (PENGUINS_TARGET if config.csv is None else None)
     table = read_csv(path)
@@ -246,8 +174,27 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         raise UsageError(
             f"{path}: no target column {target!r}; the columns are: {', '.join(map(repr, table.columns))}"
         )
-    rng = np.random.default_rng(config.seed)
+    return path, target, table
 
+
+@dataclass
+class Prepared:
+    """The table turned into standardized, one-hot features, split by class into train and test."""
+
+    rows: np.ndarray
+    classes: list[str]
+    dropped: dict[str, str]
+    preprocessor: Preprocessor
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    imputed: dict[str, int]
+    unseen: dict[str, Any]
+
+
+def prepare(config: Config, path: str, target: str, table: Table, rng: np.random.Generator) -> Prepared:
+    """Encode the target, infer column kinds, split stratified, fit the preprocessing on the train rows."""
     rows, classes, labels = encode_target(table, target)
     kinds, dropped = infer_kinds(table, {target}, set(split_names(config.categorical)), config.max_categories)
     train_pos, test_pos = stratified_split(labels, config.test_fraction, rng)
@@ -256,22 +203,40 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     preprocessor = Preprocessor.fit(table, rows[train_pos], target, classes, kinds, dropped)
     X_train, train_report = preprocessor.transform(table, rows[train_pos])
     X_test, test_report = preprocessor.transform(table, rows[test_pos])
-    y_train, y_test = labels[train_pos], labels[test_pos]
+    imputed = {
+        name: train_report.imputed.get(name, 0) + test_report.imputed.get(name, 0)
+        for name in set(train_report.imputed) | set(test_report.imputed)
+    }
+    return Prepared(
+        rows,
+        classes,
+        dropped,
+        preprocessor,
+        X_train,
+        X_test,
+        labels[train_pos],
+        labels[test_pos],
+        imputed,
+        test_report.unseen,
+    )
 
-    sizes = [X_train.shape[1], *config.hidden, len(classes)]
+
+def train(config: Config, data: Prepared, rng: np.random.Generator) -> tuple[MLP, History]:
+    """An MLP (ReLU, AdamW with weight decay 1e-4) on the training rows, the test loss after each epoch."""
+    sizes = [data.X_train.shape[1], *config.hidden, len(data.classes)]
     model = MLP(sizes, activation="relu", engine="tensor", seed=int(rng.integers(2**31)))
     optimizer = Adam(model.parameters(), lr=config.lr, weight_decay=1e-4, decoupled=True)
 
     def evaluate() -> dict[str, float]:
         with no_grad():
-            loss = cross_entropy(model(Tensor(X_test)), y_test).item()
+            loss = cross_entropy(model(Tensor(data.X_test)), data.y_test).item()
         return {"test_loss": loss}
 
     history = fit(
         model,
         optimizer,
         lambda net, xb, yb: cross_entropy(net(Tensor(xb)), yb),
-        (X_train, y_train),
+        (data.X_train, data.y_train),
         epochs=config.epochs,
         batch_size=config.batch_size,
         rng=rng,
@@ -279,11 +244,14 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         desc="tabular",
         progress=config.progress,
     )
-    predicted = probabilities(model, X_test).argmax(axis=1)
-    matrix = confusion_matrix(y_test, predicted, len(classes))
-    precision, recall = precision_recall(matrix)
+    return model, history
 
-    title = f"{Path(path).name}: {target}"
+
+def draw_figures(
+    title: str, history: History, matrix: np.ndarray, classes: list[str], out_dir: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loss curves, the confusion matrix and precision/recall per class; returns precision and recall."""
+    precision, recall = precision_recall(matrix)
     plot_curves(
         {"train (batches)": history["train_loss"], "test": history["test_loss"]},
         out_dir / "curves.png",
@@ -298,36 +266,48 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         out_dir / "precision_recall.png",
         f"{title}: precision and recall per class (test)",
     )
-    save_model(out_dir / "model", model, preprocessor)
+    return precision, recall
+
+
+def run(config: Config, out_dir: Path) -> dict[str, Any]:
+    """Read, preprocess, split, train, evaluate, draw the figures, save the model; return the metrics."""
+    out_dir = Path(out_dir)
+    _check_config(config)
+    path, target, table = read_table(config)
+    rng = np.random.default_rng(config.seed)
+    data = prepare(config, path, target, table, rng)
+    model, history = train(config, data, rng)
+    classes = data.classes
+    predicted = probabilities(model, data.X_test).argmax(axis=1)
+    matrix = confusion_matrix(data.y_test, predicted, len(classes))
+    precision, recall = draw_figures(f"{Path(path).name}: {target}", history, matrix, classes, out_dir)
+    save_model(out_dir / "model", model, data.preprocessor)
     shown = (config.run_dir or out_dir) / "model"
     print(f"model saved in {shown}; label new rows with:")
     print(f"  backprop-lab predict --model {shown} --csv NEW.csv")
 
-    missing_total = {
-        name: train_report.imputed.get(name, 0) + test_report.imputed.get(name, 0)
-        for name in set(train_report.imputed) | set(test_report.imputed)
-    }
+    preprocessor = data.preprocessor
     summary = preprocessor.imputation_summary()
     return {
-        "test_accuracy": round(float((predicted == y_test).mean()), 4),
-        "n_train": int(len(y_train)),
-        "n_test": int(len(y_test)),
+        "test_accuracy": round(float((predicted == data.y_test).mean()), 4),
+        "n_train": int(len(data.y_train)),
+        "n_test": int(len(data.y_test)),
         "classes": classes,
         "precision": {c: round(float(p), 4) for c, p in zip(classes, precision)},
         "recall": {c: round(float(r), 4) for c, r in zip(classes, recall)},
         "confusion_matrix": matrix.tolist(),
         "csv": Path(path).name,
         "target": target,
-        "rows_without_target": len(table.rows) - len(rows),
+        "rows_without_target": len(table.rows) - len(data.rows),
         "numeric_columns": [s.name for s in preprocessor.columns if s.kind == "numeric"],
         "categorical_columns": [s.name for s in preprocessor.columns if s.kind == "categorical"],
-        "dropped_columns": dropped,
+        "dropped_columns": data.dropped,
         "imputation": {
-            name: f"{n} missing value(s): {summary[name]}" for name, n in sorted(missing_total.items())
+            name: f"{n} missing value(s): {summary[name]}" for name, n in sorted(data.imputed.items())
         },
-        "unseen_categories_in_test": test_report.unseen,
+        "unseen_categories_in_test": data.unseen,
         "features": len(preprocessor.feature_names()),
-        "architecture": "-".join(map(str, sizes)),
+        "architecture": "-".join(map(str, [data.X_train.shape[1], *config.hidden, len(classes)])),
         "final_train_loss": round(history["train_loss"][-1], 4),
         "model_dir": "model",
     }

@@ -7,23 +7,23 @@ The network is the classic hand-worked example: 2 inputs, 2 hidden units, 1 outp
     L  = 0.5 (y - a2)^2
 
 with x = [0.5, 0.8], y = 1 and the weights drawn by ``np.random.seed(0)`` and ``randn`` in the order W1, b1,
-W2, b2. The backward pass, with sigmoid'(z) = sigmoid(z) (1 - sigmoid(z)):
+W2, b2. The backward pass, in the tracer's notation (dL/dx: the gradient of the loss; ∂a/∂z: the local
+derivative of one operation, here sigmoid's ∂a/∂z = a (1 - a)):
 
-    dL/da2 = a2 - y                     d2 = dL/dz2 = dL/da2 * a2 (1 - a2)
-    dL/dW2 = a1^T d2                    dL/db2 = d2
-    dL/da1 = d2 W2^T                    d1 = dL/dz1 = dL/da1 * a1 (1 - a1)   (elementwise)
-    dL/dW1 = x^T d1                     dL/db1 = d1
+    dL/da2 = a2 - y                     d2 = dL/dz2 = dL/da2 · ∂a2/∂z2 = dL/da2 · a2 (1 - a2)
+    dL/dW2 = a1ᵀ d2                     dL/db2 = d2
+    dL/da1 = d2 W2ᵀ                     d1 = dL/dz1 = dL/da1 · a1 (1 - a1)   (elementwise)
+    dL/dW1 = xᵀ d1                      dL/db1 = d1
 
 The project computes the gradients (1) by these matrix equations in NumPy, printed with their numbers,
 (2) on the scalar ``Value`` engine and (3) on the ``Tensor`` engine (float64), checks that all three agree
-to 1e-12, and writes the scalar graph of the loss, a step-by-step HTML page of its backward pass, the trace
-as JSON, the tables as text and a figure comparing the three methods.
+to 1e-12, and writes the scalar graph of the loss, a step-by-step HTML page of its forward and backward
+pass, the trace as JSON, the tables as text and a figure comparing the three methods.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -35,7 +35,9 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.errors import UsageError
 from autograd.files import write_json, write_text
+from projects.lab import runner
 from projects.lab.config import RunConfig, option
+from projects.lab.registry import find
 
 PARAMETERS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (2, 2), "b1": (1, 2), "W2": (2, 1), "b2": (1, 1)}
@@ -60,16 +62,23 @@ y = 1, with the weights of `np.random.seed(0)`. Its gradients are computed three
 rule written out in NumPy, the scalar `Value` engine and the `Tensor` engine. `tables.txt` (also printed)
 shows every equation with its numbers and a table where the three methods agree to 1e-12.
 
-* **graph.svg** — the scalar engine's computation graph of L. Boxes are values (name, data, gradient),
-  ellipses the operations; each edge into an operation carries its local derivative, e.g.
-  `dz2/dW2[0,0] = a1[0]`. Colour encodes |dL/dnode| on a log scale (legend).
-* **backprop.html** — open it in a browser and step through the backward pass node by node (buttons,
-  ← → keys or the slider). Each step shows the chain rule in words and numbers,
-  `dL/dW2[0,0] += dL/dz2 * dz2/dW2[0,0] = -0.0729 * 0.9716`; red marks the node being processed.
+Notation, the same everywhere: `dL/dx` is the gradient of the loss with respect to x; `∂z/∂x` is the local
+derivative of one operation's result z with respect to its input x, stated by the operation as a formula.
+
+* **graph.svg** — the scalar engine's computation graph of L, drawn top to bottom. Boxes are values (name,
+  data, gradient), ellipses the operations; each edge into an operation carries its local derivative as a
+  formula, in numbers and as a value, e.g. `∂a2/∂z2 = a2 * (1 - a2) = 0.6701 * (1 - 0.6701) = 0.221056`.
+  Colour encodes |dL/dnode| on a log scale (legend).
+* **backprop.html** — open it in a browser and step through the forward pass node by node
+  (`z2 = W2[0,0] * a1[0] + ...` in numbers), then the backward pass from the seed `dL/dL = 1` (buttons,
+  ← → keys or the slider; wheel zooms, drag pans). Each backward step shows the chain rule in words and
+  numbers, `dL/dW2[0,0] += dL/dz2 · ∂z2/∂W2[0,0] = -0.0729194 · (a1[0] = 0.971601) = -0.0708485`; red marks
+  the node being processed.
 * **gradients.png** — left: the nine parameter gradients from each method (the bars coincide); right:
   how far the scalar and tensor engines are from the matrix equations (log scale; 0 means identical).
-* **trace.json** — every step of the scalar backward pass: node, op, upstream gradient, local
-  derivatives, contributions and running gradients.
+* **trace.json** — the forward pass (each node's formula, with its numbers, and its value), the seed, and
+  every step of the scalar backward pass: node, op, upstream gradient, and for each input its local
+  derivative (`formula`, `substituted`, `local_derivative`), contribution and running gradient.
 """
 
 
@@ -148,12 +157,14 @@ def matrix_chain_rule(x: np.ndarray, y: float, w: dict[str, np.ndarray]) -> Matr
     db1 = d1
     backward = [
         f"dL/da2 = a2 - y = {_fmt(a2)} - {y:g} = {_fmt(dL_da2)}",
-        f"d2 = dL/dz2 = dL/da2 * a2 (1 - a2) = {_fmt(dL_da2)} * {_fmt(a2)} * {_fmt(1 - a2)} = {_fmt(d2)}",
-        f"dL/dW2 = a1^T d2 = {_fmt(a1.T)} @ {_fmt(d2)} = {_fmt(dW2)}",
+        f"d2 = dL/dz2 = dL/da2 · ∂a2/∂z2 = dL/da2 · a2 (1 - a2) = "
+        f"{_fmt(dL_da2)} · {_fmt(a2)} · {_fmt(1 - a2)} = {_fmt(d2)}",
+        f"dL/dW2 = a1ᵀ d2 = {_fmt(a1.T)} @ {_fmt(d2)} = {_fmt(dW2)}",
         f"dL/db2 = d2 = {_fmt(db2)}",
-        f"dL/da1 = d2 W2^T = {_fmt(d2)} @ {_fmt(w['W2'].T)} = {_fmt(dL_da1)}",
-        f"d1 = dL/dz1 = dL/da1 * a1 (1 - a1) = {_fmt(dL_da1)} * {_fmt(a1)} * {_fmt(1 - a1)} = {_fmt(d1)}",
-        f"dL/dW1 = x^T d1 = {_fmt(x.T)} @ {_fmt(d1)} = {_fmt(dW1)}",
+        f"dL/da1 = d2 W2ᵀ = {_fmt(d2)} @ {_fmt(w['W2'].T)} = {_fmt(dL_da1)}",
+        f"d1 = dL/dz1 = dL/da1 · ∂a1/∂z1 = dL/da1 · a1 (1 - a1) = "
+        f"{_fmt(dL_da1)} · {_fmt(a1)} · {_fmt(1 - a1)} = {_fmt(d1)}",
+        f"dL/dW1 = xᵀ d1 = {_fmt(x.T)} @ {_fmt(d1)} = {_fmt(dW1)}",
         f"dL/db1 = d1 = {_fmt(db1)}",
     ]
     return MatrixResult(
@@ -367,7 +378,7 @@ def _plot_gradients(grads: dict[str, dict[str, np.ndarray]], path: Path) -> None
 
 def run(config: Config, out_dir: Path) -> dict[str, Any]:
     """Compute, print the forward and backward tables, write the figures; return the metrics."""
-    from viz.graph import draw_graph, save_graph
+    from viz.graph import choose_rankdir, draw_graph, save_graph
     from viz.stepper import write_stepper
     from viz.trace import render_table, trace_to_json
 
@@ -386,12 +397,17 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     _plot_gradients(result["grads"], out_dir / "gradients.png")
     rendered = True
     try:
-        graph = draw_graph(tracer.root, "LR", names=tracer.names, title="Scalar graph of L = 0.5 (y - a2)^2")
-        save_graph(graph, out_dir / "graph.svg")
+        title = "Scalar graph of L = 0.5 (y - a2)^2"
+
+        def draw(rankdir: str) -> Any:
+            return draw_graph(tracer.root, rankdir, names=tracer.names, title=title)
+
+        # top to bottom: left to right it would be one line too wide to read without scrolling sideways
+        save_graph(draw(choose_rankdir(draw, out_dir / "graph.dot")), out_dir / "graph.svg")
         write_stepper(
             tracer,
             out_dir / "backprop.html",
-            title="Backprop simulator: the 2-2-1 network's backward pass",
+            title="Backprop simulator: the 2-2-1 network's forward and backward pass",
             subtitle=f"x = [{config.x1:g}, {config.x2:g}], y = {config.y:g}, weights from seed {config.seed}",
         )
     except UsageError as e:
@@ -421,21 +437,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m projects.catalog.p07_simulator", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=Path("runs/07-simulator"), help="output folder")
-    for field in dataclasses.fields(Config):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type in ("bool", bool):
-            parser.add_argument(flag, action="store_true")
-        else:
-            kind = int if field.type in ("int", int) else float
-            parser.add_argument(flag, type=kind, default=field.default)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    runner.add_config_arguments(parser, Config)
     args = parser.parse_args(argv)
-    config = Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config)})
+    settings = runner.RunSettings(out=args.out.parent, seed=args.seed, folder=args.out, gallery=False)
     try:
-        metrics = run(config, args.out)
+        runner.run_one(find("07"), settings, runner.given_options(args, Config))
     except UsageError as e:
         print(f"p07_simulator: error: {e}", file=sys.stderr)
         return 2
-    write_json(args.out / "metrics.json", metrics)
     print(
         f"wrote {args.out}/ (graph.svg, backprop.html, trace.json, tables.txt, gradients.png, metrics.json)"
     )

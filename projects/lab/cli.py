@@ -37,6 +37,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "projects.catalog.p05_tabular",
         "label new CSV rows with a model saved by the tabular project",
     ),
+    "export": (
+        "projects.lab.export_cli",
+        "write the model a run saved as a PyTorch module (.pt) or an ONNX model",
+    ),
     "graph": ("projects.lab.expression_cli", "draw the computation graph of an expression to SVG"),
     "trace": ("projects.lab.expression_cli", "step through the backward pass of an expression"),
 }

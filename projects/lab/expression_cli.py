@@ -11,8 +11,9 @@ any file is written. Outputs are all or nothing: ``trace``'s files and its ``--f
 full beside their places, then renamed into them (the folder replaced whole), so a failure leaves none.
 
 Bounded work: ``graph`` summarizes a big or tangled graph (see :func:`viz.graph.draw_graph`) and ``dot``
-runs with a time limit; ``trace`` draws one full frame per step, so its ``--html`` and ``--frames`` are
-refused past ``--max-nodes`` nodes (default :data:`TRACE_MAX_NODES`) or for a tangled graph.
+runs with a time limit; ``trace`` draws full frames of the graph (forward and backward), so its ``--html``
+and ``--frames`` are refused past ``--max-nodes`` nodes (default :data:`TRACE_MAX_NODES`) or for a tangled
+graph.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from autograd.errors import UsageError
 from autograd.files import (
@@ -38,7 +39,7 @@ from autograd.scalar import Value
 from viz.naming import format_number
 
 TRACE_MAX_NODES = 60
-"""The most nodes ``trace --html/--frames`` draws (one full frame per step: about 10 s of ``dot``)."""
+"""The most nodes ``trace --html/--frames`` draws (full frames of the forward and the backward pass)."""
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -57,7 +58,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         default=[],
         help="values of the expression's inputs, e.g. --set x=2 w=-3",
     )
-    parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR", help="layout direction")
+    parser.add_argument(
+        "--rankdir",
+        choices=("auto", "LR", "TB", "RL", "BT"),
+        default="auto",
+        help="layout direction (default auto: left to right when that fits a 1280 px window, else top down)",
+    )
     if name == "graph":
         parser.add_argument(
             "-o",
@@ -75,7 +81,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--html", type=Path, help="write the step-by-step HTML page here")
         parser.add_argument("--json", type=Path, help="write the trace as JSON here")
         parser.add_argument(
-            "--frames", type=Path, metavar="DIR", help="write one SVG per step into DIR (replaced whole)"
+            "--frames",
+            type=Path,
+            metavar="DIR",
+            help="write one SVG per frame into DIR: forwardN.svg, seed.svg, stepN.svg (replaced whole)",
         )
         parser.add_argument(
             "--max-nodes",
@@ -107,7 +116,7 @@ def main(name: str, args: argparse.Namespace) -> int:
 
 
 def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
-    from viz.graph import FORMATS, draw_graph, save_graph
+    from viz.graph import FORMATS, choose_rankdir, draw_graph, save_graph
     from viz.naming import graph_order, node_names
 
     output = Path(args.output)
@@ -120,7 +129,15 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
     root.backward()
     order = graph_order(root)
     names = node_names(order)
-    graph = draw_graph(root, args.rankdir, max_nodes=args.max_nodes or None, names=names)
+    max_nodes = args.max_nodes or None
+    title = f"{names[id(root)]} = {args.expr}"
+    rankdir = args.rankdir
+    if rankdir == "auto":
+        rankdir = choose_rankdir(
+            lambda rd: draw_graph(root, rd, max_nodes=max_nodes, names=names, title=title),
+            output.with_suffix(".dot"),
+        )
+    graph = draw_graph(root, rankdir, max_nodes=max_nodes, names=names, title=title)
     save_graph(graph, output)
     position = {label: k for k, label in enumerate(inputs)}  # list gradients in the expression's order
     leaves = sorted((n for n in order if not n._parents), key=lambda n: position.get(n.label, len(position)))
@@ -154,22 +171,24 @@ def _check_trace_size(root: Value, args: argparse.Namespace) -> None:
 
 
 def _trace(root: Value, args: argparse.Namespace) -> int:
-    from viz.trace import render_frames, render_table, trace_backward, trace_to_json
+    from viz.trace import render_table, trace_backward, trace_to_json
 
     _check_trace_size(root, args)
     tracer = trace_backward(root)
-    title = f"Backward pass of {args.expr}"
+    title = f"Forward and backward pass of {args.expr}"
     values = ", ".join(args.assignments)
     # everything is computed before the first file is written
-    html_text = frames = None
+    html_text = frames = svgs = None
     if args.html is not None or args.frames is not None:
+        from viz.stepper import draw_stepper_frames
+
         dot_path = (args.html or args.frames / "frame").with_suffix(".dot")
-        frames = render_frames(tracer, args.rankdir, source_path=dot_path)
+        frames, svgs = draw_stepper_frames(tracer, args.rankdir, dot_path)
     if args.html is not None:
         from viz.stepper import render_html
 
-        assert frames is not None
-        html_text = render_html(tracer, frames, title, subtitle=f"inputs: {values}")
+        assert frames is not None and svgs is not None
+        html_text = render_html(tracer, svgs, title, subtitle=f"inputs: {values}", frames=frames)
     files: dict[Path, str] = {}
     if args.json is not None:
         data = trace_to_json(tracer)
@@ -177,7 +196,8 @@ def _trace(root: Value, args: argparse.Namespace) -> int:
         files[args.json] = json_text(data)
     if html_text is not None:
         files[args.html] = html_text
-    _write_all(files, args.frames, frames or [])
+    named = list(zip(_frame_filenames(frames), svgs)) if frames is not None and svgs is not None else []
+    _write_all(files, args.frames, named)
     sys.stdout.write(render_table(tracer))
     for label, path in (("HTML stepper", args.html), ("JSON", args.json), ("SVG frames", args.frames)):
         if path is not None:
@@ -185,7 +205,22 @@ def _trace(root: Value, args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_all(files: dict[Path, str], frames_dir: Path | None, frames: Sequence[str]) -> None:
+def _frame_filenames(frames: Sequence[Any]) -> list[str]:
+    """``forward1.svg ... seed.svg, step1.svg ...`` (numbers padded to one width within each pass)."""
+    counts = {phase: sum(f.phase == phase for f in frames) for phase in ("forward", "backward")}
+    seen = {"forward": 0, "backward": 0}
+    names = []
+    for f in frames:
+        if f.phase == "seed":
+            names.append("seed.svg")
+            continue
+        seen[f.phase] += 1
+        width = len(str(counts[f.phase]))
+        names.append(f"{'forward' if f.phase == 'forward' else 'step'}{seen[f.phase]:0{width}d}.svg")
+    return names
+
+
+def _write_all(files: dict[Path, str], frames_dir: Path | None, frames: Sequence[tuple[str, str]]) -> None:
     """Write ``files`` and the ``frames`` folder all or nothing: each is made complete beside its place
     (a temporary file, a temporary folder), and only then are they renamed into place; the folder replaces
     whatever was there, so no frame of an earlier, longer trace is left beside the new ones."""
@@ -196,9 +231,8 @@ def _write_all(files: dict[Path, str], frames_dir: Path | None, frames: Sequence
             check_output_path(frames_dir, folder=True)
             staged_dir = temporary_dir(frames_dir.parent, prefix=f".{frames_dir.name}.")
             stack.callback(remove_path, staged_dir)  # gone already once it is renamed into place
-            width = len(str(len(frames)))
-            for k, svg in enumerate(frames):
-                (staged_dir / f"step{k + 1:0{width}d}.svg").write_text(svg, encoding="utf-8")
+            for filename, svg in frames:
+                (staged_dir / filename).write_text(svg, encoding="utf-8")
         staged = []
         for path, text in files.items():
             tmp = stack.enter_context(atomic_path(path, rename=False))

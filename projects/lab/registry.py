@@ -18,7 +18,8 @@ class ProjectInfo:
 
     @property
     def slug(self) -> str:
-        return f"{self.number}-{self.name}"
+        """``NN-name``, the run folder's name (just ``name`` for a command such as ``compare``)."""
+        return f"{self.number}-{self.name}" if self.number else self.name
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -35,7 +36,12 @@ PROJECTS: tuple[ProjectInfo, ...] = (
     ProjectInfo("08", "activations", "projects.catalog.p08_activations", "Activation functions compared"),
     ProjectInfo("09", "dropout", "projects.catalog.p09_dropout", "Dropout"),
     ProjectInfo("10", "timeseries", "projects.catalog.p10_timeseries", "Time-series forecasting"),
+    ProjectInfo("11", "gpt", "projects.catalog.p11_gpt", "A GPT on both engines (microgpt's model)"),
 )
+
+
+COMPARE = ProjectInfo("", "compare", "projects.catalog.compare", "The same MLP on both engines")
+"""``backprop-lab compare``: run through the runner like a project, but not one of ``run all``."""
 
 
 def find(key: str) -> ProjectInfo:

@@ -1,10 +1,11 @@
 """The gallery ``OUT/index.html``: every run's figures, metrics and explanation on one page.
 
 The page is self-contained (inline CSS, no script, nothing fetched from the network); images, SVG graphs
-and GIF animations are referenced by relative paths (``02-xor/loss_curve.png``), so the folder can be
-moved or zipped as a whole. Everything taken from a run (explanations, metric names and values, file
-names) is HTML-escaped; explanations are rendered from a small subset of markdown (headings, paragraphs,
-bullet and numbered lists, ``**bold**``, ``*italic*``, ```code```).
+and GIF animations are referenced by relative paths (``02-xor/loss_curve.png``), and so are the HTML pages
+a run wrote (a tracer stepper), so the folder can be moved or zipped as a whole. Everything taken from a
+run (explanations, metric names and values, file names) is HTML-escaped; explanations are rendered from a
+small subset of markdown (headings, paragraphs, bullet and numbered lists, ``**bold**``, ``*italic*``,
+```code```).
 
 The projects appear in the registry's order, followed by any other folder holding a ``metrics.json``
 (``compare``, say). Folders whose name starts with a dot (unfinished runs, checkpoints) are ignored.
@@ -37,6 +38,7 @@ class RunEntry:
     metrics: dict[str, Any] = field(default_factory=dict)
     explanation: str = ""
     figures: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # HTML pages the run wrote (a tracer stepper, say)
     error: str | None = None  # why metrics.json could not be read
     output: str | None = None  # a text file of what the project printed (``run all``), if any
 
@@ -52,6 +54,7 @@ def _read_entry(folder: Path, title: str) -> RunEntry:
         entry.explanation = explanation.read_text(encoding="utf-8")
     if (folder / "output.txt").is_file():
         entry.output = "output.txt"
+    entry.pages = sorted(p.name for p in folder.glob("*.html") if p.is_file())
     listed = entry.metrics.get("figures")
     if isinstance(listed, list):
         entry.figures = [f for f in listed if isinstance(f, str) and (folder / f).is_file()]
@@ -260,6 +263,12 @@ def _section_html(entry: RunEntry, failure: str | None) -> str:
         parts.append(f'<p class="failed">{html.escape(entry.error)}</p>')
     if entry.explanation:
         parts.append(f'<div class="explanation">{markdown_to_html(entry.explanation)}</div>')
+    if entry.pages:
+        links = " · ".join(
+            f'<a href="{html.escape(urllib.parse.quote(f"{entry.slug}/{name}"))}">{html.escape(name)}</a>'
+            for name in entry.pages
+        )
+        parts.append(f'<p class="pages">Open in a browser: {links}</p>')
     if entry.figures:
         figures = "".join(_figure_html(entry.slug, name) for name in entry.figures)
         parts.append(f'<div class="figures">{figures}</div>')

@@ -58,7 +58,15 @@ import numpy as np
 
 import autograd
 from autograd.errors import TrainingError, UsageError, describe_os_error
-from autograd.files import remove_if_empty, remove_stale, replace_dir, temporary_dir, write_json, write_text
+from autograd.files import (
+    check_output_path,
+    remove_if_empty,
+    remove_stale,
+    replace_dir,
+    temporary_dir,
+    write_json,
+    write_text,
+)
 from projects.lab.config import check_bounds, help_of
 from projects.lab.registry import PROJECTS, ProjectInfo, find
 from projects.lab.report import write_index
@@ -207,6 +215,20 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type) -> None:
+    """Declare a Config's user fields as ``--name VALUE`` arguments of a subcommand (their text is converted
+    by :func:`convert_option`, like the options after ``run NN``; a missing one keeps the field's default)."""
+    for f in user_fields(config_class):
+        parser.add_argument(option_name(f.name), dest=f.name, metavar="VALUE", default=None, help=help_of(f))
+
+
+def given_options(args: argparse.Namespace, config_class: type) -> dict[str, str | bool]:
+    """The Config fields given on the command line (see :func:`add_config_arguments`), as project options."""
+    return {
+        f.name: getattr(args, f.name) for f in user_fields(config_class) if getattr(args, f.name) is not None
+    }
+
+
 def user_fields(config_class: type) -> list[dataclasses.Field]:
     """The Config fields a user sets with project options (all but the runner's own)."""
     return [f for f in dataclasses.fields(config_class) if f.name not in RUNNER_FIELDS]
@@ -308,9 +330,7 @@ def build_config(
         values["progress"] = settings.progress
     if "run_dir" in fields:
         values["run_dir"] = settings.out / info.slug
-    config = config_class(**values)
-    check_bounds(config)
-    return config
+    return config_class(**values)
 
 
 def checkpoint_path(out: Path, info: ProjectInfo) -> Path:
@@ -343,6 +363,10 @@ class RunSettings:
     quick: bool = False
     resume: bool = False
     progress: bool | None = None
+    folder: Path | None = None
+    """The run's own folder (default: OUT/NN-name); ``out`` is then its parent."""
+    gallery: bool = True
+    """Regenerate OUT/index.html after the run (``compare`` does so only where a gallery already is)."""
 
 
 @dataclasses.dataclass
@@ -402,18 +426,27 @@ def find_figures(folder: Path, preferred: Sequence[str] = ()) -> list[str]:
 
 
 def run_one(
-    info: ProjectInfo, settings: RunSettings, options: dict[str, str | bool] | None = None
+    info: ProjectInfo,
+    settings: RunSettings,
+    options: dict[str, str | bool] | None = None,
+    config: Any = None,
 ) -> RunResult:
-    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery. When the run
+    """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery; with
+    ``config``, that Config as it is (from Python) instead of one built from ``options``. When the run
     fails in an output folder it created, and nothing else is there, the folder goes too."""
-    created = not (settings.out.exists() or settings.out.is_symlink())
+    out = settings.folder.parent if settings.folder else settings.out
+    created = not (out.exists() or out.is_symlink())
     try:
-        result = _run_project(info, settings, options or {})
+        if config is not None:
+            result = run_config(info, load_project(info), config, settings)
+        else:
+            result = _run_project(info, settings, options or {})
     except BaseException:
-        if not (created and remove_if_empty(settings.out)):
+        if not (created and remove_if_empty(out)) and settings.gallery:
             _refresh_index(settings.out)
         raise
-    _refresh_index(settings.out)
+    if settings.gallery:
+        _refresh_index(settings.out)
     return result
 
 
@@ -428,7 +461,22 @@ def _run_project(
     (``run all``), whatever the project prints goes to ``OUTPUT_FILE`` in its folder, not the terminal."""
     module = load_project(info)
     config = build_config(info, module, settings, options, strict_resume)
-    out = settings.out
+    return run_config(info, module, config, settings, capture_output)
+
+
+def run_config(
+    info: ProjectInfo,
+    module: types.ModuleType,
+    config: Any,
+    settings: RunSettings,
+    capture_output: bool = False,
+) -> RunResult:
+    """Run ``module.run(config, ...)`` in a temporary folder, write the run record (``metrics.json``,
+    ``explanation.md``) beside its figures and rename the folder into place (``settings.folder``, or
+    ``settings.out/NN-name``). Every option's declared bounds are checked first (the one place)."""
+    check_bounds(config)
+    out = settings.folder.parent if settings.folder else settings.out
+    check_output_path(settings.folder or out / info.slug, folder=True)  # no file, no looping link there
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out, f".{info.slug}.")  # what a killed run into the same folder left behind
     work = temporary_dir(out, prefix=f".{info.slug}.")
@@ -449,7 +497,7 @@ def _run_project(
         record = {k: v for k, v in metrics.items() if k != "figures"}
         record.update(
             project=info.slug,
-            seed=settings.seed,
+            seed=config.seed,
             config=config_as_json(config),
             versions=versions(),
             wall_time_s=round(wall, 3),
@@ -457,7 +505,7 @@ def _run_project(
         )
         write_json(work / "metrics.json", record)
         write_text(work / "explanation.md", textwrap.dedent(module.EXPLANATION).strip() + "\n")
-        final = out / info.slug
+        final = settings.folder or out / info.slug
         replace_dir(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -249,6 +249,16 @@ def non_finite_count(data: Any) -> int:
     return int(array.size - np.count_nonzero(np.isfinite(array)))
 
 
+def check_finite(loss: float, epoch: int, step: int, lr: float) -> None:
+    """Stop with a clear message when the loss is NaN or infinite (for a loop of its own; :func:`fit`
+    has :class:`DivergenceGuard`)."""
+    if not math.isfinite(loss):
+        raise TrainingError(
+            f"loss became {loss} at epoch {epoch}, step {step}: training diverged; "
+            f"try a lower learning rate (now {lr:g})"
+        )
+
+
 def _parameters_finite(model: Module) -> bool:
     for p in model.parameters():
         data = p.data

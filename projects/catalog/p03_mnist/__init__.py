@@ -18,6 +18,7 @@ their losses agree and how much slower the scalar engine is.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ from autograd.nn import MLP
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
 from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option, quick_values
+from projects.lab.engines import train_side_by_side
+from projects.lab.model_files import save_mlp
 from projects.lab.training import Checkpoint, History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
@@ -107,6 +110,11 @@ that a digit moved by a pixel is the same digit, so it is shown. This lifts the 
 * `misclassified.png`: test images the network got wrong, captioned with its prediction and the truth.
   Many are ambiguous even to a person.
 * `per_class_accuracy.png`: the share of each class's test images classified correctly.
+* `model/`: the trained network (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
+  mnist.onnx` (or `--to torch`) carries it to ONNX or PyTorch. With the export extra installed
+  (`pip install 'backprop-lab[export]'`), the run exports it to ONNX itself and reports the accuracy of the
+  ONNX model under onnxruntime on the same test images (`onnx_test_accuracy`, next to `test_accuracy`: they
+  must be equal), whether every prediction is the same, and the largest difference of a logit.
 * With `--engine scalar`, `engine_comparison.png`: the loss of every training step of a small MLP
   (784-16-10 on 200 digits) trained from the same weights on the same batches by the scalar `Value` engine
   and by the Tensor engine (float64); the curves coincide, the bottom panel shows their difference, and the
@@ -334,13 +342,38 @@ def report_predictions(
     }
 
 
+MODEL_INPUT = "the flattened 28x28 image: 784 pixel intensities scaled to [0, 1], row by row"
+
+
+def onnx_check(model: MLP, X_test: np.ndarray, y_test: np.ndarray, logits: np.ndarray) -> dict[str, Any]:
+    """The model exported to ONNX and run by onnxruntime on the test set: its accuracy and how far its logits
+    are from ours. Empty when the export extra (onnx, onnxruntime) is not installed."""
+    from autograd.export import MissingExtraError, run_onnx, to_onnx
+
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.onnx"
+            to_onnx(model, path, input_shape=(1, X_test.shape[1]))
+            onnx_logits = run_onnx(path, X_test)
+    except MissingExtraError:
+        return {}
+    return {
+        "onnx_test_accuracy": round(float((onnx_logits.argmax(axis=1) == y_test).mean()), 4),
+        "onnx_same_predictions": bool(np.array_equal(onnx_logits.argmax(axis=1), logits.argmax(axis=1))),
+        "onnx_max_logit_difference": float(np.abs(onnx_logits - logits).max()),
+    }
+
+
 def run_tensor(config: Config, out_dir: Path, data: ImageData, rng: np.random.Generator) -> dict[str, Any]:
     augment = use_augmentation(config.augment, config.dataset)
-    model, history, seconds_per_epoch, _, y_test, logits = train_tensor(data, config, rng, augment)
+    model, history, seconds_per_epoch, X_test, y_test, logits = train_tensor(data, config, rng, augment)
     name = dataset_spec(config.dataset).title
     plot_training_curves(history, out_dir / "curves.png", f"{name}: MLP {'-'.join(map(str, model.sizes))}")
+    model.eval()
+    save_mlp(out_dir / "model", model, input=MODEL_INPUT, classes=list(data.classes))
     metrics: dict[str, Any] = {
         "test_accuracy": round(history["test_accuracy"][-1], 4),
+        **onnx_check(model, X_test, y_test, logits),
         "epochs": len(history.epochs),
         "seconds_per_epoch": round(seconds_per_epoch, 3),
         "train_accuracy": round(history["train_accuracy"][-1], 4),
@@ -379,43 +412,26 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     order_seed = int(rng.integers(2**31))
     scalar = MLP(sizes, activation="relu", engine="scalar", seed=init_seed)
     tensor = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
-    tensor.load_state_dict(scalar.state_dict())
-
-    step_losses: dict[str, list[float]] = {"scalar": [], "tensor": []}
 
     def scalar_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Value:
         losses = [scalar_cross_entropy(net(row.tolist()), int(y)) for row, y in zip(xb, yb)]
-        loss = Value.sum(losses) * (1.0 / len(losses))
-        step_losses["scalar"].append(loss.data)
-        return loss
+        return Value.sum(losses) * (1.0 / len(losses))
 
     def tensor_loss(net: MLP, xb: np.ndarray, yb: np.ndarray) -> Tensor:
-        loss = cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
-        step_losses["tensor"].append(loss.item())
-        return loss
+        return cross_entropy(net(Tensor(xb, dtype=np.float64)), yb)
 
-    seconds = {}
-    for name, model, loss_fn in (("scalar", scalar, scalar_loss), ("tensor", tensor, tensor_loss)):
-        optimizer = Adam(model.parameters(), lr=config.scalar_lr)
-        start = time.perf_counter()
-        fit(
-            model,
-            optimizer,
-            loss_fn,
-            (X, labels),
-            epochs=epochs,
-            batch_size=config.scalar_batch_size,
-            rng=np.random.default_rng(order_seed),  # the same batches for both engines
-            desc=f"{name} engine",
-            progress=config.progress,
-        )
-        seconds[name] = time.perf_counter() - start
-
-    s, t = np.array(step_losses["scalar"]), np.array(step_losses["tensor"])
-    loss_agreement = float(np.max(np.abs(s - t)))
-    weights_agreement = max(
-        float(np.max(np.abs(scalar.state_dict()[k] - tensor.state_dict()[k]))) for k in scalar.state_dict()
+    result = train_side_by_side(
+        scalar,
+        tensor,
+        (scalar_loss, tensor_loss),
+        (X, labels),
+        lambda parameters: Adam(parameters, lr=config.scalar_lr),
+        epochs=epochs,
+        batch_size=config.scalar_batch_size,
+        order_seed=order_seed,
+        progress=config.progress,
     )
+    s, t = result.scalar_losses, result.tensor_losses
     # the scalar-trained weights, evaluated on the test set by a Tensor copy (same numbers, much faster)
     evaluator = MLP(sizes, activation="relu", engine="tensor", seed=init_seed, dtype=np.float64)
     evaluator.load_state_dict(scalar.state_dict())
@@ -433,11 +449,11 @@ def run_scalar(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     return {
         "test_accuracy": round(test_accuracy, 4),
         "epochs": epochs,
-        "seconds_per_epoch": round(seconds["scalar"] / epochs, 3),
-        "tensor_seconds_per_epoch": round(seconds["tensor"] / epochs, 4),
-        "time_ratio": round(seconds["scalar"] / max(seconds["tensor"], 1e-9), 1),
-        "loss_agreement": loss_agreement,
-        "weights_agreement": weights_agreement,
+        "seconds_per_epoch": round(result.scalar_seconds / epochs, 3),
+        "tensor_seconds_per_epoch": round(result.tensor_seconds / epochs, 4),
+        "time_ratio": round(result.time_ratio, 1),
+        "loss_agreement": result.loss_agreement,
+        "weights_agreement": result.weights_agreement,
         "steps": len(s),
         "architecture": "-".join(map(str, sizes)),
         "n_train": n,

@@ -499,7 +499,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     derivatives = derivative_part(config.curve_points, out_dir)
     fresh = two_moons(config.fresh_points, config.noise, fresh_rng)
     comparison, relu_model = comparison_part(config, data, fresh, model_seed, train_rng, out_dir)
-    metrics: dict[str, Any] = {**comparison, **derivatives}  # the test_accuracy first
+    metrics: dict[str, Any] = {**comparison, **derivatives}  # test_accuracy, the headline, first
     X_train, _, y_train, _ = data
     batch = slice(0, min(len(X_train), 256))
     metrics.update(vanishing_part(config, X_train[batch], y_train[batch], model_seed, out_dir))
