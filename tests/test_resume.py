@@ -51,7 +51,7 @@ def test_02_resume_from_a_truncated_checkpoint_is_one_line(tmp_path: Path, capsy
     assert err.count("\n") == 1 and "cannot resume" in err and "truncated or corrupt" in err
 
 
-SMALL_03 = ["--quick", "--epochs", "3", "--train-size", "400", "--test-size", "300", "--no-progress"]
+SMALL_03 = ["--quick", "--epochs", "2", "--train-size", "200", "--test-size", "100", "--no-progress"]
 TIMING = ("seconds_per_epoch", "wall_time_s", "config")
 
 

@@ -295,8 +295,12 @@ def draw_graph(
     summarized = max_nodes is not None and (len(order) > max_nodes or tangled)
     if summarized:
         assert max_nodes is not None
-        limit = max_nodes  # fewer boxes until the summary itself is easy to lay out
-        while limit > 2 and layout_cost(order, _group_keys(order, groups or {}, limit)[0]) > MAX_LAYOUT_COST:
+        limit = max_nodes  # a tangled graph: fewer boxes until the summary itself is easy to lay out
+        while (
+            tangled
+            and limit > 2
+            and layout_cost(order, _group_keys(order, groups or {}, limit)[0]) > MAX_LAYOUT_COST
+        ):
             limit //= 2
         why = (
             f"exceed max_nodes={max_nodes}" if len(order) > max_nodes else "have long edges (slow to lay out)"
@@ -427,7 +431,8 @@ def layout_cost(order: Sequence[Node], keys: Mapping[int, tuple[Any, ...]] | Non
     whose number (not the number of nodes) makes its layout slow. A node used at many depths, like x in
     ``x+x+...+x``, has an edge to each user across every rank between. Each node is ranked as late as
     possible (just before its first user), as a layout would place it; with ``keys`` (see
-    :func:`_group_keys`), the same for the summary's boxes, each at the smallest rank of its members."""
+    :func:`_group_keys`), the same for the summary's boxes, ranked in the order of their members' smallest
+    ranks."""
     used_by: dict[int, list[Node]] = {}
     for node in order:
         for parent in node._parents:
@@ -437,9 +442,11 @@ def layout_cost(order: Sequence[Node], keys: Mapping[int, tuple[Any, ...]] | Non
         users = [rank[id(u)] for u in used_by.get(id(node), [])]
         rank[id(node)] = min(users) - 1 if users else len(order)
     if keys is not None:
-        box_rank: dict[tuple[Any, ...], int] = {}
+        lowest: dict[tuple[Any, ...], int] = {}
         for key, box in keys.items():
-            box_rank[box] = min(box_rank.get(box, rank[key]), rank[key])
+            lowest[box] = min(lowest.get(box, rank[key]), rank[key])
+        levels = {r: k for k, r in enumerate(sorted(set(lowest.values())))}  # boxes sit on consecutive ranks
+        box_rank = {box: levels[r] for box, r in lowest.items()}
         edges = {(keys[id(p)], keys[id(n)]) for n in order for p in n._parents if keys[id(p)] != keys[id(n)]}
         return sum(max(0, box_rank[b] - box_rank[a] - 1) for a, b in edges)
     return sum(max(0, rank[id(n)] - rank[id(p)] - 1) for n in order for p in n._parents)
