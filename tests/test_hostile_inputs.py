@@ -464,6 +464,20 @@ def test_a_flat_sum_too_tangled_to_lay_out_is_summarized():
     assert "Summary" not in draw_graph(small).source
 
 
+def test_a_summary_that_would_itself_be_tangled_is_coarsened():
+    """284 nodes exceed max_nodes, and the plain summary (one box of the 95 products, feeding 95 sums at
+    95 depths) would be as slow to lay out as the sum itself: fewer, coarser boxes instead."""
+    from viz.expr import build
+    from viz.graph import draw_graph
+
+    names = [f"x{i}" for i in range(95)]
+    root = build("+".join(f"{n}*{n}" for n in names), [f"{n}=1" for n in names])
+    root.backward()
+    source = draw_graph(root).source
+    assert "Summary: 284 nodes and 378 edges exceed max_nodes=150" in source
+    assert source.count("->") < 40
+
+
 def test_dot_runs_with_a_time_limit(tmp_path, monkeypatch):
     import subprocess
 

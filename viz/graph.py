@@ -295,12 +295,10 @@ def draw_graph(
     summarized = max_nodes is not None and (len(order) > max_nodes or tangled)
     if summarized:
         assert max_nodes is not None
-        limit = max_nodes  # a tangled graph: fewer boxes until the summary itself is easy to lay out
-        while (
-            tangled
-            and limit > 2
-            and layout_cost(order, _group_keys(order, groups or {}, limit)[0]) > MAX_LAYOUT_COST
-        ):
+        # fewer boxes until the summary itself is easy to lay out: merging nodes of many depths (the
+        # products of a long sum x0*x0 + x1*x1 + ...) can tangle a summary of a graph that was not
+        limit = max_nodes
+        while limit > 2 and layout_cost(order, _group_keys(order, groups or {}, limit)[0]) > MAX_LAYOUT_COST:
             limit //= 2
         why = (
             f"exceed max_nodes={max_nodes}" if len(order) > max_nodes else "have long edges (slow to lay out)"
