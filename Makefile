@@ -1,11 +1,12 @@
-# backprop-lab: `make run` runs all ten projects and writes runs/index.html; `make test` runs the tests.
-# Both create the virtual environment (.venv) and install what they need on first use.
+# backprop-lab: `make run` runs all ten projects and writes runs/index.html; `make test` runs the tests;
+# `make notebooks` (or `make lab`) opens the notebooks in JupyterLab.
+# Each creates the virtual environment (.venv) and installs what it needs on first use.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= runs
 
-.PHONY: run test lint bench pictures system-deps clean
+.PHONY: run test notebooks lab lint bench pictures system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +22,22 @@ $(VENV)/.test-stamp: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,export]'
 	touch $@ $(VENV)/.run-stamp
 
+$(VENV)/.notebooks-stamp: setup.cfg pyproject.toml | $(BIN)/python
+	@bash .ci/system-deps.sh run
+	$(BIN)/python -m pip install -q -e '.[notebooks]'
+	touch $@ $(VENV)/.run-stamp
+
 system-deps:
 	@bash .ci/system-deps.sh test
 
 run: $(VENV)/.run-stamp
 	$(BIN)/backprop-lab run all --out $(OUT)
 	@echo "Report: $(OUT)/index.html"
+
+# JupyterLab from the venv, rooted at notebooks/ (the kernel is the venv's Python; runs go to notebooks/runs/);
+# as root (in a container, say) Jupyter refuses to start without --allow-root
+notebooks lab: $(VENV)/.notebooks-stamp
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks
 
 # two test workers on two cores: one BLAS thread each, so they do not fight over the cores
 test: $(VENV)/.test-stamp

@@ -24,8 +24,9 @@ THIRD_PARTY = {
 }
 """Outside packages each layer may import (the standard library is always allowed)."""
 
-OPTIONAL_EXTRAS = {"torch", "onnx", "onnxruntime"}
-"""Imported only inside functions (never when the module loads), and only by the modules that export."""
+OPTIONAL_EXTRAS = {"torch", "onnx", "onnxruntime", "IPython"}
+"""Imported only inside functions (never when the module loads), and only by the modules that need them:
+the exporters, and viz.notebook's display in Jupyter (IPython)."""
 
 
 def modules() -> list[Path]:

@@ -139,7 +139,7 @@ def fake_run(folder: Path, project: str) -> Path:
         (lambda tmp: tmp / "missing", "no such run folder"),
         (lambda tmp: tmp, "not a run folder (no metrics.json)"),
         (lambda tmp: fake_run(tmp / "r", "07-simulator"), "project 07-simulator saves no model to export"),
-        (lambda tmp: fake_run(tmp / "r", "10-timeseries"), "project 10 does not save its trained model"),
+        (lambda tmp: fake_run(tmp / "r", "10-timeseries"), "project 10's model is an ensemble"),
         (lambda tmp: fake_run(tmp / "r", "03-mnist"), "this run saved no model"),
     ],
 )

@@ -92,6 +92,14 @@ def test_quick_run_figures(quick_run: tuple[dict, Path]) -> None:
             assert gif.n_frames == metrics[f"{name}_frames"] >= 2
 
 
+def test_quick_run_writes_the_playground(quick_run: tuple[dict, Path]) -> None:
+    metrics, out = quick_run
+    page = (out / p04.PLAYGROUND_FILE).read_text(encoding="utf-8")
+    assert p04.PLAYGROUND_FILE not in metrics["figures"]  # a page, not a figure
+    assert page.count('data-task="') == 2 and "two moons" in page
+    assert "epoch 0" in page and 'id="playground-data"' in page
+
+
 @pytest.mark.parametrize(
     "config", [p04.Config(frames=1), p04.Config(moons_lr=-1), p04.Config(activation="cube")]
 )

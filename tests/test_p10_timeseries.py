@@ -1,5 +1,6 @@
 """Project 10: windows, baselines and error measures; the chronological split (nothing after the split
-point can change what was fitted); the shipped series; any CSV; bad input."""
+point can change what was fitted, the intervals included); the horizon rule; prediction intervals and
+their coverage on held-out months; the shipped series; any CSV; bad input."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from autograd.errors import UsageError
 from projects.catalog import p10_timeseries
 from projects.catalog.p10_timeseries.forecasting import (
     Standardizer,
+    blend,
     choose_transform,
     choose_windows,
     errors,
+    errors_by_horizon,
     fit_linear,
     make_windows,
     naive,
@@ -24,6 +27,7 @@ from projects.catalog.p10_timeseries.forecasting import (
     seasonal_naive,
     window_forecaster,
 )
+from projects.catalog.p10_timeseries.intervals import conformal_multiplier, coverage, fit_intervals, fit_scale
 from projects.datasets.timeseries import from_csv, infer_season
 
 AIRLINE = p10_timeseries.Config().series
@@ -71,6 +75,49 @@ def test_linear_autoregression_recovers_a_linear_recurrence():
     np.testing.assert_allclose(recursive(forecast, z, 60, 20), z[60:], atol=1e-8)
 
 
+def test_linear_skip_path_blend():
+    linear, hidden = (lambda U: U.sum(axis=1)), (lambda U: 10 * np.ones((len(U), 1)))
+    U = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(blend(linear, hidden, 0.0)(U), [3, 7])
+    np.testing.assert_allclose(blend(linear, hidden, 1.0)(U), [10, 10])
+    np.testing.assert_allclose(blend(linear, hidden, 0.25)(U), [0.75 * 3 + 2.5, 0.75 * 7 + 2.5])
+
+
+def test_error_by_steps_ahead_over_rolling_origins():
+    actual = np.arange(10, dtype=float)
+    forecasts = np.tile(actual[7:10], (3, 1))  # origins 7, 8, 9 each forecast 7, 8, 9
+    # step 1: errors 0, 1, 2 (origins 7, 8, 9); step 2: 0, 1 (origin 9's is past the end); step 3: 0
+    np.testing.assert_allclose(
+        errors_by_horizon(actual, forecasts, [7, 8, 9]), [np.sqrt(5 / 3), np.sqrt(1 / 2), 0.0]
+    )
+
+
+def test_interval_scale_grows_like_a_random_walk():
+    rng = np.random.default_rng(0)
+    steps = np.arange(12)
+    E = rng.normal(0, 1, (4000, 12)) * np.sqrt(0.5 + 0.25 * steps)  # variance a + b (h - 1)
+    E[-1, 3:] = np.nan  # unknown pairs are skipped
+    a, b = fit_scale(E)
+    assert a == pytest.approx(0.5, rel=0.1) and b == pytest.approx(0.25, rel=0.1)
+    assert fit_scale(np.array([[1.0, 1.0], [1.0, 1.0]])) == pytest.approx((1.0, 0.0))
+    shrinking = np.array([[2.0, 1.0, 0.5]])  # never a scale that shrinks with the steps ahead
+    assert fit_scale(shrinking)[1] == 0.0
+    intervals = fit_intervals(E)
+    # Gaussian errors: the multipliers are the normal quantiles 1.28 and 1.96
+    assert intervals.multipliers[80] == pytest.approx(1.2816, abs=0.05)
+    assert intervals.multipliers[95] == pytest.approx(1.96, abs=0.08)
+    lower, upper = intervals.bands(np.zeros(12))[80]
+    assert np.all(np.diff(upper) > 0) and np.allclose(lower, -upper)
+
+
+def test_conformal_multiplier_and_coverage():
+    scores = np.arange(1.0, 11.0)  # n = 10
+    assert conformal_multiplier(scores, 0.8) == 9.0  # ceil(11 * 0.8) = 9th smallest
+    assert conformal_multiplier(scores, 0.95) == 10.0  # rank 11 > n: the largest
+    actual = np.array([1.0, 2.0, 3.0, 4.0])
+    assert coverage(actual, np.full(4, 1.5), np.full(4, 3.0)) == 0.5
+
+
 def test_transform_and_window_choice():
     growing = np.exp(np.linspace(0, 2, 100))
     assert choose_transform("auto", growing).kind == "log" and choose_windows("auto", growing) == "relative"
@@ -90,23 +137,94 @@ def test_season_from_dates():
 # ---- the project ------------------------------------------------------------------------------------------
 
 
-def test_airline_mlp_beats_seasonal_naive(tmp_path):
+@pytest.fixture(scope="module")
+def airline(tmp_path_factory):
+    """The default run on the airline passengers (seed 0), shared by the tests below."""
+    out = tmp_path_factory.mktemp("airline")
+    return p10_timeseries.run(p10_timeseries.Config(progress=False), out), out
+
+
+def test_airline_mlp_beats_seasonal_naive(airline):
     """The bar: last 24 months held out, the MLP's RMSE below the seasonal naive one."""
-    metrics = p10_timeseries.run(p10_timeseries.Config(progress=False), tmp_path)
+    metrics, out = airline
     assert AIRLINE == "airline" and metrics["test_period"] == "1959-01..1960-12"
     assert metrics["train_period"] == "1949-01..1958-12" and metrics["season"] == 12
+    assert metrics["validation"]["period"] == "1957-01..1958-12"
     seasonal = metrics["baselines"]["seasonal_naive"]
     assert metrics["rmse"] < seasonal["rmse"]
     assert metrics["multi_step"]["rmse"] < seasonal["multi_step"]["rmse"]
     assert metrics["beats_seasonal_naive"] is True
     for name in ("naive", "seasonal_naive", "linear_ar"):
         assert set(metrics["baselines"][name]) == {"rmse", "mae", "mape", "multi_step"}
+        assert len(metrics["rmse_by_horizon"][name]) == 24
+    # by steps ahead, step 1 is the one-step error
+    assert metrics["rmse_by_horizon"]["mlp"][0] == pytest.approx(metrics["rmse"], abs=1e-3)
+    assert metrics["future_period"] == "1961-01..1962-12"
     # the leak: the original set-up looks far better on a random split than on the real future
     leak = metrics["leak_check"]
     assert leak["random_split"]["rmse"] < leak["chronological"]["rmse"]
-    for name in ("series.png", "forecasts.png", "residuals.png"):
-        assert (tmp_path / name).stat().st_size > 1000
+    for name in ("series.png", "forecasts.png", "residuals.png", "error_by_horizon.png", "future.png"):
+        assert (out / name).stat().st_size > 1000
+    assert (out / "model" / "model.json").is_file() and (out / "model" / "weights.npz").is_file()
     json.dumps(metrics)
+
+
+def test_the_hidden_path_weight_is_the_validation_choice(airline):
+    metrics, _ = airline
+    scores = metrics["validation"]["mean_rmse_by_horizon_by_weight"]
+    assert scores[str(metrics["hidden_path_weight"])] == min(scores.values())
+    rule = metrics["horizon_rule"]
+    ratio = metrics["multi_step"]["rmse"] / metrics["baselines"]["linear_ar"]["multi_step"]["rmse"]
+    assert rule["multi_step_rmse_over_linear_ar"] == pytest.approx(ratio, abs=1e-4)
+    assert rule["holds"] == (ratio <= 1.1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met on airline: 1.84x the linear AR at seed 0 (3.1x before), 3.4x to 4.9x at seeds 1-4. The "
+    "validation years 1957-58 favour the hidden path, the test years 1959-60 the linear one; see the README",
+)
+def test_horizon_rule_on_airline(airline):
+    assert airline[0]["horizon_rule"]["holds"]
+
+
+def test_coverage_is_measured_on_the_held_out_months(airline):
+    """coverage_p is the share of the 24 held-out months inside the p% band of the 24-step forecast."""
+    metrics, out = airline
+    with open(out / "forecasts.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["time"] for r in rows][0] == "1959-01" and len(rows) == 24
+    for p in (80, 95):
+        inside = [
+            float(r[f"mlp_lower_{p}"]) <= float(r["actual"]) <= float(r[f"mlp_upper_{p}"]) for r in rows
+        ]
+        assert metrics[f"coverage_{p}"] == pytest.approx(np.mean(inside))
+    assert metrics["coverage_80"] <= metrics["coverage_95"]
+    assert metrics["coverage_all_origins"]["pairs"] == 24 * 25 // 2
+
+
+def seasonal_trend_csv(path, n: int = 168, seed: int = 42) -> None:
+    """A monthly series with a trend, two harmonics of a yearly season and noise (14 years)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12) + 6 * np.cos(4 * np.pi * t / 12) + rng.normal(0, 4, n)
+    path.write_text(
+        "month,sales\n" + "".join(f"{2000 + i // 12}-{i % 12 + 1:02d},{v:.3f}\n" for i, v in enumerate(y))
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_horizon_rule_on_a_seasonal_series_with_trend_and_noise(tmp_path, seed):
+    """The MLP's 24-step forecast within 1.1 times the linear autoregression's, and its intervals cover
+    held-out months."""
+    path = tmp_path / "sales.csv"
+    seasonal_trend_csv(path)
+    config = p10_timeseries.Config(csv=str(path), seed=seed, quick=True, leak_check=False, progress=False)
+    metrics = p10_timeseries.run(config, tmp_path / "out")
+    assert metrics["season"] == 12 and metrics["test_period"] == "2012-01..2013-12"
+    assert metrics["horizon_rule"]["holds"]
+    assert metrics["multi_step"]["rmse"] <= 1.1 * metrics["baselines"]["linear_ar"]["multi_step"]["rmse"]
+    assert metrics["coverage_95"] >= 0.75
 
 
 def test_nothing_after_the_split_changes_the_fit(tmp_path):
@@ -131,7 +249,13 @@ def test_nothing_after_the_split_changes_the_fit(tmp_path):
     assert [float(r["actual"]) for r in altered] == pytest.approx(
         [3 * float(r["actual"]) for r in same], rel=1e-5
     )
-    for column in ("mlp_recursive", "linear_ar_recursive", "naive_recursive", "seasonal_naive_recursive"):
+    for column in (
+        "mlp_recursive",
+        "linear_ar_recursive",
+        "naive_recursive",
+        "seasonal_naive_recursive",
+        *(f"mlp_{side}_{p}" for p in (80, 95) for side in ("lower", "upper")),
+    ):
         assert [r[column] for r in same] == [r[column] for r in altered]
     assert same[0]["mlp_one_step"] == altered[0]["mlp_one_step"]  # made from training months only
     assert same[1]["mlp_one_step"] != altered[1]["mlp_one_step"]  # uses the (altered) first test month

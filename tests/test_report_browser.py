@@ -1,5 +1,6 @@
-"""The gallery runs/index.html: minimal markdown, escaping, metric tables, and (in headless Chromium) every
-image of quick runs of projects 01, 02 and 04 and of `compare` actually loads."""
+"""The gallery runs/index.html: minimal markdown, escaping, metric tables, the "Start here" block, one title
+per section, and (in headless Chromium) every image of quick runs of projects 01, 02, 04 and 07 and of
+`compare` actually loads, every link of "Start here" opens, and graphs are shown at their own size."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import pytest
 from projects.catalog.compare import CompareConfig, compare
 from projects.lab import runner
 from projects.lab.registry import find
-from projects.lab.report import format_value, markdown_to_html, render_index, write_index
+from projects.lab.report import (
+    format_value,
+    markdown_to_html,
+    render_index,
+    without_leading_title,
+    write_index,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +30,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+FOLDERS = ("01-perceptron", "02-xor", "04-visualizer", "07-simulator", "compare")
 
 # ---- rendering, without a browser -------------------------------------------------------------------------
 
@@ -71,6 +80,35 @@ def test_index_survives_a_broken_metrics_file(tmp_path: Path) -> None:
     assert "metrics.json unreadable" in path.read_text()
 
 
+def test_start_here_links_pages_tables_and_traces_and_names_the_notebooks(tmp_path: Path) -> None:
+    run = tmp_path / "07-simulator"
+    run.mkdir()
+    (run / "metrics.json").write_text(json.dumps({"figures": ["graph.svg"], "loss": 0.05}))
+    (run / "explanation.md").write_text("# 07 · Backprop simulator\n\nThe **graph**.\n")
+    for name in ("graph.svg", "backprop.html", "tables.txt", "trace.json", "output.txt"):
+        (run / name).write_text("x")
+    html = render_index(tmp_path)
+    start = html[html.index('id="start-here"') : html.index("</div>", html.index('id="start-here"'))]
+    for name in ("backprop.html", "tables.txt", "trace.json"):
+        assert f'href="07-simulator/{name}"' in start
+    assert "output.txt" not in start and "metrics.json" not in start
+    assert "notebooks/00_start_here.ipynb" in start and "make notebooks" in start
+    assert "notebooks/07_simulator.ipynb" in html  # the section names its notebook
+    assert html.count("Backprop simulator") == 1  # one title: the explanation's own heading is dropped
+    assert '<figure class="graph">' in html and 'href="07-simulator/graph.svg"' in html
+
+
+def test_only_a_leading_heading_is_dropped() -> None:
+    assert without_leading_title("# Title\n\nText\n## Part\n") == "\nText\n## Part"
+    assert without_leading_title("Text first\n# Heading") == "Text first\n# Heading"
+
+
+def test_the_start_block_comes_first_even_without_runs(tmp_path: Path) -> None:
+    html = render_index(tmp_path)
+    assert html.index('id="start-here"') < html.index("No runs yet")
+    assert "Step through it" not in html  # nothing to link yet
+
+
 # ---- the real thing, in a browser ------------------------------------------------------------------------
 
 
@@ -78,7 +116,7 @@ def test_index_survives_a_broken_metrics_file(tmp_path: Path) -> None:
 def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "runs"
     settings = runner.RunSettings(out=out, quick=True, progress=False)
-    for key in ("01", "02", "04"):
+    for key in ("01", "02", "04", "07"):
         runner.run_one(find(key), settings)
     compare(CompareConfig(epochs=3, points=12, hidden=3), out / "compare")  # refreshes the index too
     return out
@@ -86,7 +124,7 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_gallery_references_every_figure(gallery: Path) -> None:
     html = (gallery / "index.html").read_text()
-    for folder in ("01-perceptron", "02-xor", "04-visualizer", "compare"):
+    for folder in FOLDERS:
         metrics = json.loads((gallery / folder / "metrics.json").read_text())
         assert metrics["figures"]
         for name in metrics["figures"]:
@@ -98,10 +136,7 @@ def test_every_image_loads_in_headless_chromium(gallery: Path) -> None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    expected = sum(
-        len(json.loads((gallery / d / "metrics.json").read_text())["figures"])
-        for d in ("01-perceptron", "02-xor", "04-visualizer", "compare")
-    )
+    expected = sum(len(json.loads((gallery / d / "metrics.json").read_text())["figures"]) for d in FOLDERS)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
@@ -115,9 +150,17 @@ def test_every_image_loads_in_headless_chromium(gallery: Path) -> None:
             page.goto((gallery / "index.html").resolve().as_uri(), wait_until="load")
             images = page.evaluate(
                 "Array.from(document.images).map(i => ({src: i.getAttribute('src'),"
-                " complete: i.complete, width: i.naturalWidth, height: i.naturalHeight}))"
+                " complete: i.complete, width: i.naturalWidth, height: i.naturalHeight,"
+                " shown: i.getBoundingClientRect().width, graph: i.closest('figure.graph') !== null}))"
             )
             title = page.title()
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            start_links = page.eval_on_selector_all("#start-here a", "links => links.map(a => a.href)")
+            headings = page.eval_on_selector_all(
+                "section", "s => s.map(x => x.querySelectorAll('h2').length)"
+            )
         finally:
             browser.close()
     assert title == "backprop-lab runs"
@@ -125,3 +168,17 @@ def test_every_image_loads_in_headless_chromium(gallery: Path) -> None:
     broken = [i["src"] for i in images if not (i["complete"] and i["width"] > 0 and i["height"] > 0)]
     assert broken == [] and failed_requests == []
     assert any(i["src"].endswith(".svg") for i in images) and any(i["src"].endswith(".gif") for i in images)
+    graphs = [i for i in images if i["graph"]]
+    assert {i["src"] for i in graphs} == {"02-xor/gradient_graph.svg", "07-simulator/graph.svg"}
+    assert all(abs(i["shown"] - i["width"]) < 1 for i in graphs)  # actual size, in a scrolling box
+    assert overflow <= 0  # ... which keeps the page itself as wide as the window
+    linked = {
+        Path(url.removeprefix("file://")).relative_to(gallery.resolve()).as_posix() for url in start_links
+    }
+    assert {
+        "07-simulator/backprop.html",
+        "04-visualizer/playground.html",
+        "07-simulator/tables.txt",
+    } <= linked
+    assert all((gallery / name).is_file() for name in linked)
+    assert headings and all(n == 1 for n in headings)  # one title per section

@@ -1,7 +1,8 @@
-"""The HTML stepper in headless Chromium: on micrograd's neuron every node is on screen at 1280 x 800 with
-text of at least 11 px; forward frames come before backward frames; buttons, arrow keys and the slider
-work across both; project 07's graph needs no sideways scrolling and keeps the current node in view;
-two steppers share a page without clashing."""
+"""The HTML stepper in headless Chromium: on micrograd's neuron and on project 07's 27-node network every
+node is on screen at 1280 x 800 on load, with text of at least 11 px and no blank band above the drawing;
+forward frames come before backward frames; buttons, arrow keys and the slider work across both; the
+wheel zooms, a drag pans, the current node stays in view and ``fit`` restores the fitted view; two
+steppers share a page without clashing."""
 
 from __future__ import annotations
 
@@ -67,6 +68,27 @@ def _open(browser, path: Path, errors: list[str], requests: list[str] | None = N
     return page
 
 
+def _assert_fits(layout: dict, nodes: int) -> None:
+    """Every g.node wholly in the 1280 x 800 window and in the stepper's viewport, text >= 11 px, less than
+    60 px empty above the drawing, no sideways scrolling."""
+    assert len(layout["nodes"]) == nodes
+    v = layout["viewport"]
+    for box in layout["nodes"]:
+        assert 0 <= box["left"] and box["right"] <= 1280, box
+        assert 0 <= box["top"] and box["bottom"] <= 800, box
+        assert v["left"] <= box["left"] and box["right"] <= v["right"], (box, v)
+        assert v["top"] <= box["top"] and box["bottom"] <= v["bottom"], (box, v)
+    assert layout["smallest_text_px"] >= 11 - 1e-6
+    assert min(b["top"] for b in layout["nodes"]) - v["top"] < 60  # no blank band above the drawing
+    assert layout["page_width"] <= 1280 and layout["scroll_width"] <= layout["client_width"] + 1
+
+
+def _slide_to(page, k: int) -> None:
+    page.eval_on_selector(
+        "#stepper-slider", "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", str(k)
+    )
+
+
 def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) -> None:
     _requirements()
     from playwright.sync_api import sync_playwright
@@ -87,15 +109,9 @@ def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) 
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = _open(browser, page_path, errors, requests)
-            layout = page.evaluate(LAYOUT, "stepper")
-            assert len(layout["nodes"]) == 15  # 10 values, 5 operations
-            for box in layout["nodes"]:  # every node wholly on screen, on load
-                assert 0 <= box["left"] and box["right"] <= 1280, box
-                assert 0 <= box["top"] and box["bottom"] <= 800, box
-            assert layout["smallest_text_px"] >= 11 - 1e-6
-            top = min(b["top"] for b in layout["nodes"])
-            assert top - layout["viewport"]["top"] < 60  # no blank band above the drawing
-            assert layout["page_width"] <= 1280  # no sideways scrolling
+            _assert_fits(page.evaluate(LAYOUT, "stepper"), 15)  # 10 values, 5 operations, on load
+            texts = page.locator("#stepper figure.frame:not([hidden]) svg text").all_text_contents()
+            assert "∂t1/∂x1 = w1 = -3" in texts  # small enough for each local derivative's formula
 
             def expect(k: int) -> None:
                 frame = data[k]
@@ -130,11 +146,7 @@ def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) 
             expect(5)
             page.click("#stepper-forward")
             expect(0)
-            page.eval_on_selector(
-                "#stepper-slider",
-                "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
-                str(n - 1),
-            )
+            _slide_to(page, n - 1)
             expect(n - 1)  # the slider runs over both passes; the last frame renders
             assert page.is_disabled("#stepper-next")
             page.keyboard.press("ArrowRight")  # past the end: stays on the last frame
@@ -144,16 +156,10 @@ def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) 
             page.keyboard.press("End")
             expect(n - 1)
             for k in range(n):  # every frame of the neuron fits, not only the first
-                page.eval_on_selector(
-                    "#stepper-slider",
-                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
-                    str(k),
-                )
+                _slide_to(page, k)
                 layout = page.evaluate(LAYOUT, "stepper")
                 assert layout["step"] == k
-                assert all(
-                    b["right"] <= 1280 and b["bottom"] <= 800 and b["left"] >= 0 for b in layout["nodes"]
-                )
+                _assert_fits(layout, 15)
             page.screenshot(path=str(tmp_path / "neuron.png"))
             assert errors == []
         finally:
@@ -161,7 +167,7 @@ def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) 
     assert all(url.startswith("file://") for url in requests)  # self-contained: no network
 
 
-def test_project_07_is_read_top_down_without_sideways_scrolling(tmp_path: Path) -> None:
+def test_project_07_fits_on_load_and_keeps_the_current_node_in_view(tmp_path: Path) -> None:
     _requirements()
     from playwright.sync_api import sync_playwright
 
@@ -176,26 +182,28 @@ def test_project_07_is_read_top_down_without_sideways_scrolling(tmp_path: Path) 
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = _open(browser, page_path, errors)
-            layout = page.evaluate(LAYOUT, "stepper")
-            assert layout["smallest_text_px"] >= 11 - 1e-6
-            assert layout["scroll_width"] <= layout["client_width"] + 1  # no sideways scrolling
-            assert layout["page_width"] <= 1280
+            _assert_fits(page.evaluate(LAYOUT, "stepper"), 27)  # 18 values, 9 operations, on load
+            texts = page.locator("#stepper figure.frame:not([hidden]) svg text").all_text_contents()
+            assert "0.5" in texts and not any("∂" in t for t in texts)  # edges: the values only ...
+            equations = page.inner_text("#stepper-equations")
+            assert "∂z1[0]/∂W1[0,0] = 0.5" in equations  # ... the step's text: each local derivative
+            page.screenshot(path=str(tmp_path / "p07-load.png"))
             seed = next(k for k, f in enumerate(data) if f["phase"] == "seed")
-            for k in (0, seed, len(data) - 1):  # the current node is kept in view
-                page.eval_on_selector(
-                    "#stepper-slider",
-                    "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
-                    str(k),
-                )
+            for k in range(len(data)):  # every frame fits, and its current node is drawn
+                _slide_to(page, k)
                 layout = page.evaluate(LAYOUT, "stepper")
-                current = next(b for b in layout["nodes"] if b["title"] == data[k]["node_id"])
-                v = layout["viewport"]
-                assert v["top"] - 1 <= current["top"] and current["bottom"] <= v["bottom"] + 1, (
-                    k,
-                    current,
-                    v,
-                )
-            # the wheel zooms and a drag pans
+                assert layout["step"] == k
+                _assert_fits(layout, 27)
+                assert any(b["title"] == data[k]["node_id"] for b in layout["nodes"])
+            at_a2 = next(k for k, f in enumerate(data) if " at a2 = " in f["headline"])
+            _slide_to(page, at_a2)  # the edge shows 0.2211; the text, the formula in names and numbers
+            assert "· ∂a2/∂z2 = -0.329869 · (a2 * (1 - a2) = 0.6701 * (1 - 0.6701) = 0.221056)" in (
+                page.inner_text("#stepper-equations")
+            )
+            texts = page.locator("#stepper figure.frame:not([hidden]) svg text").all_text_contents()
+            assert "0.2211" in texts
+            page.screenshot(path=str(tmp_path / "p07-backward.png"))
+            # the wheel zooms, a drag pans, and stepping keeps the current node in view
             width = page.evaluate(
                 "() => document.querySelector('#stepper figure.frame:not([hidden]) svg').width.baseVal.value"
             )
@@ -212,9 +220,23 @@ def test_project_07_is_read_top_down_without_sideways_scrolling(tmp_path: Path) 
             page.mouse.up()
             after = page.evaluate("() => document.getElementById('stepper-viewport').scrollTop")
             assert after > before
+            for k in (0, seed, len(data) - 1):
+                _slide_to(page, k)
+                layout = page.evaluate(LAYOUT, "stepper")
+                current = next(b for b in layout["nodes"] if b["title"] == data[k]["node_id"])
+                v = layout["viewport"]
+                assert v["top"] - 1 <= current["top"] and current["bottom"] <= v["bottom"] + 1, (
+                    k,
+                    current,
+                    v,
+                )
+                assert v["left"] - 1 <= current["left"] and current["right"] <= v["right"] + 1, (
+                    k,
+                    current,
+                    v,
+                )
             page.click("#stepper-fit")
-            assert page.evaluate(LAYOUT, "stepper")["smallest_text_px"] >= 11 - 1e-6
-            page.screenshot(path=str(tmp_path / "p07.png"))
+            _assert_fits(page.evaluate(LAYOUT, "stepper"), 27)
             assert errors == []
         finally:
             browser.close()

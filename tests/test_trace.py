@@ -325,3 +325,31 @@ def test_the_layout_direction_is_chosen_to_fit_the_screen() -> None:
     chain = build("tanh(tanh(tanh(tanh(tanh(tanh(tanh(tanh(x * 2)))))))) * y", ["x=0.1", "y=2"])
     chain.backward()
     assert choose_rankdir(lambda rd: draw_graph(chain, rd), Path("unused.dot")) == "TB"
+
+
+@needs_dot
+def test_the_stepper_draws_formulas_on_edges_when_they_fit_and_values_when_not(tmp_path: Path) -> None:
+    from projects.catalog import p07_simulator as p07
+    from viz.expr import build
+    from viz.graph import svg_size
+    from viz.stepper import STEPPER_BOX, draw_stepper_frames
+
+    def texts(svg: str) -> list[str]:
+        return [t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+    neuron = trace_backward(
+        build("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"])
+    )
+    frames, svgs = draw_stepper_frames(neuron, source_path=tmp_path / "n.dot")
+    assert len(svgs) == len(frames) == 11
+    assert "∂t1/∂x1 = w1 = -3" in texts(svgs[-1])  # the full style: each formula on its edge
+    tracer = p07.compute(p07.Config())["tracer"]
+    frames, svgs = draw_stepper_frames(tracer, source_path=tmp_path / "p07.dot")
+    assert len(svgs) == len(frames) == 19
+    for svg in svgs:  # the compact style fits the box at 1 px per point
+        width, height = svg_size(svg)
+        assert width <= STEPPER_BOX[0] and height <= STEPPER_BOX[1]
+        assert not any("∂" in t for t in texts(svg))
+    assert "0.2211" in texts(svgs[-1]) and "a2" in texts(svgs[-1])  # ∂a2/∂z2's value, on its edge
+    for svg, frame in zip(svgs, frames):  # every value and operation drawn
+        assert svg.count('class="node"') == 27, frame.headline

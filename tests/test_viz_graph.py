@@ -98,6 +98,21 @@ def test_op_nodes_are_distinct_from_value_nodes() -> None:
     assert all("shape=box" in nodes[k] for k in values)
 
 
+def test_the_compact_style_shows_values_on_edges_and_puts_each_op_beside_its_result() -> None:
+    out, x, w, b = _neuron()
+    source = draw_graph(out, compact=True, legend=False).source
+    # a box: its name and data on one line, its gradient below
+    assert f"<b>x</b>&#160;= {format_number(x.data)}</td></tr><tr><td>grad {format_number(x.grad)}<" in source
+    # an edge: the local derivative's value only (∂(x*w)/∂x = w = -3, ∂tanh(s)/∂s = 1 - L**2 = 0.5)
+    assert "∂" not in source
+    labels = re.findall(r"-> \w+ \[label=<([^>]*)>", source)
+    assert labels == [format_number(w.data), format_number(x.data), "1", "1", format_number(1 - out.data**2)]
+    # one rank for each operation and its result, so the drawing is as deep as the values alone
+    same = re.findall(r"\{\s*rank=same\s+(\w+)\s+(\w+)\s*\}", source)
+    assert same == [(f"{v}_op", v) for v in ("n2", "n4", "n5")]
+    assert len(_node_statements(source)) == 9  # every node still drawn: 6 values, 3 operations
+
+
 def test_colour_grows_along_the_palette_with_grad_magnitude_and_zero_is_grey() -> None:
     a, b, c, d = (Value(1.0, label=n) for n in "abcd")
     loss = a * 1000.0 + b * 1.0 + c * 0.001 + d * 0.0

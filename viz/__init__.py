@@ -3,11 +3,15 @@
 ``viz.draw_graph``, ``viz.save_graph``, ``viz.BackwardTracer`` and friends are imported on first use, so
 ``import viz`` loads neither graphviz nor matplotlib. ``viz.plots`` imports matplotlib (Agg backend); the
 graph modules import the graphviz package. Neither is imported by ``autograd``.
+
+Inside IPython (Jupyter), ``import viz`` also switches on the rich display of Values and Tensors (a small
+graph under the text, see :mod:`viz.notebook`); ``viz.notebook.disable()`` switches it off.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 # public name -> module that defines it (imported lazily, on first attribute access)
@@ -44,3 +48,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+if sys.modules.get("IPython") is not None:  # inside IPython: show Values and Tensors with their graph
+    from viz import notebook
+
+    notebook.enable()

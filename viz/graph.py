@@ -201,17 +201,17 @@ def has_gradients(order: Sequence[Node]) -> bool:
     return False
 
 
-def _table(rows: Sequence[Sequence[str]]) -> str:
+def _table(rows: Sequence[Sequence[str]], padding: int = 2) -> str:
     """An HTML-like label: one row per entry of ``rows``, each a list of cells (already escaped)."""
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{body}</table>>'
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="{padding}">{body}</table>>'
 
 
-def _value_label(name: str, node: Node, grad: Any, grad_text: str | None) -> str:
+def _value_label(name: str, node: Node, grad: Any, grad_text: str | None, compact: bool = False) -> str:
     """A value box: its name over its data (and its gradient, unless ``grad_text`` is None).
 
     ``grad_text`` is what to say about the gradient; "" means the gradient itself (a scalar's number, a
-    tensor's summary).
+    tensor's summary). ``compact``: the name and the data share the first line, ``W1[0,0] = 1.764``.
     """
     if is_scalar_node(node):
         data = f"data {format_number(node.data)}"
@@ -220,7 +220,10 @@ def _value_label(name: str, node: Node, grad: Any, grad_text: str | None) -> str
         data = f"{shape_text(array.shape)} {array.dtype}"
         if array.size == 1:
             data += f" = {format_number(float(array.reshape(())))}"
-    rows = [[f"<b>{_esc(name)}</b>"], [_esc(data)]]
+    if compact and is_scalar_node(node):
+        rows = [[f"<b>{_esc(name)}</b>&#160;= {_esc(format_number(node.data))}"]]
+    else:
+        rows = [[f"<b>{_esc(name)}</b>"], [_esc(data)]]
     if grad_text is not None:
         if grad_text == "":
             if is_scalar_node(node):
@@ -230,7 +233,7 @@ def _value_label(name: str, node: Node, grad: Any, grad_text: str | None) -> str
             else:
                 grad_text = gradient_summary(grad)
         rows.append([_esc(grad_text)])
-    return _table(rows)
+    return _table(rows, 1 if compact else 2)
 
 
 def _wrap_equation(text: str, width: int = LABEL_WIDTH) -> list[str]:
@@ -262,6 +265,7 @@ def draw_graph(
     legend: bool = True,
     frame: FrameState | None = None,
     scale: ColorScale | None = None,
+    compact: bool = False,
 ) -> graphviz.Digraph:
     """The computation graph of ``root`` (a ``Value`` or a ``Tensor``) as a ``graphviz.Digraph``.
 
@@ -272,7 +276,10 @@ def draw_graph(
     ``frame``: draw one step of a forward or backward trace (the current node highlighted; backward:
     running gradients, finished nodes solid, pending ones dashed). ``scale``: a fixed colour scale (frames
     of one trace share one). Before any backward pass the drawing says so (``no gradients yet: call
-    backward()``) and has no colour legend.
+    backward()``) and has no colour legend. ``compact``: the stepper's style for graphs that would not fit
+    its window otherwise: a box reads ``W1[0,0] = 1.764`` over its gradient, an edge carries only the
+    value of its local derivative (the stepper's text gives the formula), each operation sits beside its
+    result instead of on a rank of its own, and ranks are closer together.
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be LR, TB, RL or BT, got {rankdir!r}")
@@ -284,7 +291,12 @@ def draw_graph(
         scale = ColorScale.from_magnitudes(magnitude(g) for g in grads.values())
     graph = graphviz.Digraph(
         name="computation_graph",
-        graph_attr={"rankdir": rankdir, "fontname": FONT, "nodesep": "0.2", "ranksep": "0.3"},
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": FONT,
+            "nodesep": "0.15" if compact else "0.2",
+            "ranksep": "0.2" if compact else "0.3",
+        },
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "11", "color": EDGE_COLOR, "arrowsize": "0.6"},
     )
@@ -305,7 +317,7 @@ def draw_graph(
         )
         _draw_summary(graph, order, names, grads, scale, groups or {}, limit, gradients, why)
     else:
-        _draw_full(graph, order, names, grads, scale, edge_labels, frame, gradients)
+        _draw_full(graph, order, names, grads, scale, edge_labels, frame, gradients, compact)
     if legend and gradients:  # above the drawing, as the graph's label: it takes no place in the layout
         heading.append(legend_table(scale, is_scalar_node(root), frame is not None, summarized))
     if heading:
@@ -359,6 +371,7 @@ def _draw_full(
     edge_labels: bool,
     frame: FrameState | None,
     gradients: bool,
+    compact: bool = False,
 ) -> None:
     from viz.formulas import local_text, scalar_locals
 
@@ -369,9 +382,12 @@ def _draw_full(
         grad = grads[key]
         current = frame is not None and frame.current == key
         attrs, grad_text = _box_style(key, grad, scale, frame, gradients)
-        label = _value_label(names[key], node, grad, grad_text)
+        label = _value_label(names[key], node, grad, grad_text, compact)
         if forward and key not in frame.done and not current:  # type: ignore[union-attr]
-            label = _table([[f"<b>{_esc(names[key])}</b>"], ["data ?"]])
+            name = f"<b>{_esc(names[key])}</b>"
+            label = _table([[f"{name}&#160;= ?"]], 1) if compact else _table([[name], ["data ?"]])
+        if compact:
+            attrs["margin"] = "0.08,0.03"
         graph.node(dot_id(k), label, **attrs)
         parents = node._parents
         if not parents:
@@ -393,6 +409,11 @@ def _draw_full(
             margin="0.05,0.02",
         )
         graph.edge(op_id, dot_id(k), color=CURRENT_COLOR if active else EDGE_COLOR)
+        if compact:  # the operation beside its result, not a rank of its own: a drawing less deep
+            with graph.subgraph() as beside:
+                beside.attr(rank="same")
+                beside.node(op_id)
+                beside.node(dot_id(k))
         show_locals = edge_labels and is_scalar_node(node)
         locals_ = scalar_locals(node, names) if show_locals else None
         values = node._local_derivatives() if show_locals else None
@@ -400,7 +421,10 @@ def _draw_full(
         computed = not forward or current or key in frame.done  # type: ignore[union-attr]
         for i, parent in enumerate(parents):
             lines = []
-            if locals_ is not None and values is not None and i < len(values):
+            if compact and values is not None and i < len(values):
+                if computed:  # the value only: its formula is in the stepper's text beside the drawing
+                    lines.append(format_number(values[i]))
+            elif locals_ is not None and values is not None and i < len(values):
                 local = locals_[i]
                 chain = local_text(local, values[i]) if computed or local is None else local.symbolic
                 if computed or local is not None:

@@ -7,10 +7,13 @@ numbers, ``dL/dt2 += dL/dt3 · ∂t3/∂t2 = 0.5 · (2 * t2 = 2 * (-2.5) = -5) =
 both passes; the buttons ``forward pass`` and ``backward pass`` jump to the start of each; previous/next
 buttons and the keys ← → (Home, End) step.
 
-Fitting the screen: the drawing is scaled to fit the window (never so small that 11 pt text would be
-under 11 px); a drawing too large for that is shown at that scale and can be panned (drag) and zoomed
-(wheel), the current node kept in view; ``fit`` restores the fitted view. Graphviz's SVG structure is
-kept (one ``g.node`` per graph node).
+Fitting the screen: :func:`draw_stepper_frames` draws each local derivative's formula on its edge when
+that fits a 1280 x 800 window, else the compact style (``W1[0,0] = 1.764`` over its gradient, the value
+of each local derivative on its edge, each operation beside its result), whose formulas the step's text
+gives: project 07's 27 nodes fit that way. The drawing is scaled to fit the window (never so small that
+11 pt text would be under 11 px), at the top of its area; a drawing too large for that is shown at that
+scale and can be panned (drag) and zoomed (wheel), the current node kept in view; ``fit`` restores the
+fitted view. Graphviz's SVG structure is kept (one ``g.node`` per graph node).
 
 Several steppers can live on one page (a notebook): every element id starts with the stepper's
 ``prefix`` (``{prefix}-prev``, ``{prefix}-next``, ``{prefix}-slider``, ``{prefix}-counter``,
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from autograd.files import write_text
-from viz.graph import choose_rankdir, dot_id
+from viz.graph import dot_id, fit_scale, svg_size, svg_text
 from viz.trace import (
     NO_GRADIENTS,
     BackwardTracer,
@@ -45,8 +48,9 @@ DEFAULT_PREFIX = "stepper"
 _STYLE = """
 .bp-stepper { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #222;
               background: #fff; outline: none; }
-.bp-stepper h1 { font-size: 1.15rem; margin: 0 0 .1rem 0; }
-.bp-stepper .bp-sub { color: #555; margin: 0 0 .3rem 0; font-size: .9rem; }
+.bp-stepper .bp-title { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .8rem; }
+.bp-stepper h1 { font-size: 1.15rem; margin: 0; }
+.bp-stepper .bp-sub { color: #555; margin: 0; font-size: .9rem; }
 .bp-stepper .bp-controls { display: flex; gap: .4rem; align-items: center; margin: .3rem 0; flex-wrap: wrap; }
 .bp-stepper .bp-controls button { font-size: .9rem; padding: .15rem .6rem; cursor: pointer; }
 .bp-stepper .bp-controls button.bp-on { background: #1f4e8c; color: #fff; border-color: #1f4e8c; }
@@ -66,7 +70,9 @@ _STYLE = """
                            touch-action: none; cursor: grab; }
 .bp-stepper .bp-viewport.bp-dragging { cursor: grabbing; }
 .bp-stepper .bp-viewport.bp-pan { overflow: auto; }
-.bp-stepper figure.frame { margin: auto; }  /* centred, yet every part reachable when panning */
+/* centred across, at the top (no blank band above a drawing shorter than the tallest frame), and every
+   part reachable when panning */
+.bp-stepper figure.frame { margin: 0 auto auto auto; }
 .bp-stepper figure.frame svg { display: block; }
 """
 
@@ -111,7 +117,8 @@ _SCRIPT = r"""
   }
   function available() {
     const top = viewport.getBoundingClientRect().top + window.scrollY;
-    return {w: viewport.parentElement.clientWidth - 2, h: Math.max(200, window.innerHeight - top - 10)};
+    // the viewport's border (2 px) and the page's bottom margin (up to 10 px) below it
+    return {w: viewport.parentElement.clientWidth - 2, h: Math.max(200, window.innerHeight - top - 12)};
   }
   function applyScale() {
     frames.forEach(function (f) {
@@ -323,8 +330,8 @@ def stepper_fragment(
     script = _SCRIPT.replace("__PREFIX__", json.dumps(prefix))
     return f"""<div class="bp-stepper" id="{p}" tabindex="-1">
 <style>{_STYLE}</style>
-<h1>{html.escape(title)}</h1>
-<p class="bp-sub">{html.escape(subtitle)}</p>
+<div class="bp-title"><h1>{html.escape(title)}</h1>
+<p class="bp-sub">{html.escape(subtitle)}</p></div>
 <div class="bp-controls">
 <button id="{p}-forward" type="button" class="bp-on">forward pass</button>
 <button id="{p}-backward" type="button">backward pass</button>
@@ -337,7 +344,8 @@ def stepper_fragment(
 <div id="{p}-headline" class="bp-headline">{html.escape(first["headline"])}</div>
 <ul id="{p}-equations" class="bp-equations">{first_equations}</ul>
 <p class="bp-help">d{root}/dx: gradient of {root} with respect to x; &part;z/&part;x: local derivative of one
-operation. Keys &larr; &rarr; (Home, End); wheel: zoom, drag: pan.</p>
+operation, on the edge from x (the step's text gives its formula). Keys &larr; &rarr; (Home, End);
+wheel: zoom, drag: pan.</p>
 <div id="{p}-legend" class="bp-legend">{_legend_html(tracer)}</div>
 <div id="{p}-viewport" class="bp-viewport">
 {figures}
@@ -372,23 +380,63 @@ def render_html(
 """
 
 
+# What a stepper's drawing may take of a 1280 x 800 window at 1 px per point (11 pt text 11 px high): the
+# window less the page's margins, its controls and the step's text above the drawing.
+STEPPER_BOX = (1240.0, 550.0)
+
+
+def _largest(svgs: Sequence[str]) -> tuple[float, float]:
+    sizes = [svg_size(svg) for svg in svgs]
+    return max((w for w, _ in sizes), default=0.0), max((h for _, h in sizes), default=0.0)
+
+
 def draw_stepper_frames(
-    tracer: BackwardTracer, rankdir: str = "auto", source_path: Path | None = None
+    tracer: BackwardTracer,
+    rankdir: str = "auto",
+    source_path: Path | None = None,
+    box: tuple[float, float] = STEPPER_BOX,
 ) -> tuple[list[Frame], list[str]]:
-    """Every frame of the trace and its SVG (needs Graphviz). ``rankdir="auto"``: left to right when that
-    fits a 1280 x 800 window with readable text, else top to bottom when that fits better."""
+    """Every frame of the trace and its SVG (needs Graphviz), drawn to fit ``box`` (points, at 1 px per
+    point: a 1280 x 800 window with 11 px text).
+
+    The full style (each edge's local derivative as a formula) left to right when every frame fits, else
+    top to bottom when that fits; else the compact style (see :func:`viz.graph.draw_graph`; the step's
+    text keeps each formula) in whichever direction fits with more room. ``rankdir`` other than ``auto``
+    fixes the direction. When nothing fits, the stepper pans and zooms a drawing in the full style, top to
+    bottom when that needs no sideways scrolling, else in whichever direction fits at the larger scale.
+    """
     frames = trace_frames(tracer)
     source_path = source_path or Path("trace.dot")
-    if rankdir == "auto":
-        if not frames:
-            rankdir = "LR"
-        else:
-            scale = color_scale(tracer)
-            rankdir = choose_rankdir(
-                lambda rd: draw_frame(tracer, frames[-1], rd, scale, None, False), source_path
-            )
-    svgs = render_frames(tracer, rankdir, source_path=source_path, frames=frames, legend=False)
-    return frames, svgs
+    if not frames:
+        return frames, []
+    scale = color_scale(tracer)
+    directions = ["LR", "TB"] if rankdir == "auto" else [rankdir]
+
+    def last_size(direction: str, compact: bool) -> tuple[float, float]:  # a cheap first look
+        graph = draw_frame(tracer, frames[-1], direction, scale, None, False, compact)
+        return svg_size(svg_text(graph, source_path))
+
+    def draw_all(direction: str, compact: bool) -> list[str]:
+        return render_frames(
+            tracer, direction, source_path=source_path, frames=frames, legend=False, compact=compact
+        )
+
+    for compact in (False, True):
+        sizes = {d: last_size(d, compact) for d in directions}
+        order = sorted(directions, key=lambda d: -fit_scale(sizes[d], box)) if compact else directions
+        for direction in order:
+            if fit_scale(sizes[direction], box) >= 1:
+                svgs = draw_all(direction, compact)
+                if fit_scale(_largest(svgs), box) >= 1:
+                    return frames, svgs
+    # nothing fits: the stepper pans and zooms, and each edge names its local derivative again (in a
+    # drawing seen a part at a time, a bare number is hard to place)
+    if rankdir != "auto":
+        return frames, draw_all(rankdir, False)
+    wide, tall = last_size("LR", False), last_size("TB", False)
+    narrow_enough = tall[0] <= box[0] < wide[0]
+    better = "TB" if narrow_enough or fit_scale(tall, box) > fit_scale(wide, box) else "LR"
+    return frames, draw_all(better, False)
 
 
 def write_stepper(

@@ -126,6 +126,12 @@ class BackwardTracer:
         )
         self._order = self._names = None
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the stepper page, in an iframe of its own (see :func:`viz.notebook.stepper_iframe`)."""
+        from viz.notebook import stepper_iframe
+
+        return stepper_iframe(self)
+
     # ---- the graph as the trace sees it ----
 
     @property
@@ -578,9 +584,16 @@ def trace_frames(tracer: BackwardTracer, forward: bool = True) -> list[Frame]:
 
 
 def draw_frame(
-    tracer: BackwardTracer, frame: Frame, rankdir: str, scale: Any, title: str | None, legend: bool
+    tracer: BackwardTracer,
+    frame: Frame,
+    rankdir: str,
+    scale: Any,
+    title: str | None,
+    legend: bool,
+    compact: bool = False,
 ) -> Any:
-    """The ``graphviz.Digraph`` of one frame (see :func:`viz.graph.draw_graph`)."""
+    """The ``graphviz.Digraph`` of one frame (see :func:`viz.graph.draw_graph`; ``compact``: its compact
+    style)."""
     from viz.graph import draw_graph
 
     return draw_graph(
@@ -592,6 +605,7 @@ def draw_frame(
         scale=scale,
         title=title,
         legend=legend,
+        compact=compact,
     )
 
 
@@ -611,13 +625,15 @@ def render_frames(
     title: str | None = None,
     frames: Sequence[Frame] | None = None,
     legend: bool = True,
+    compact: bool = False,
 ) -> list[str]:
     """One SVG string per frame: by default one per backward step; pass ``frames`` (see
     :func:`trace_frames`) for the forward pass and the seed too. The current node is red, finished nodes
     are coloured by gradient, the rest dashed.
 
     Needs Graphviz's ``dot`` (see :func:`viz.graph.render_bytes`; the DOT source of a frame is written to
-    ``source_path`` when it is missing). Graphs too large to draw node by node are refused.
+    ``source_path`` when it is missing). Graphs too large to draw node by node are refused. ``compact``:
+    the compact style of :func:`viz.graph.draw_graph` (each edge's local derivative as a value only).
     """
     from autograd.errors import UsageError
     from viz.graph import svg_text
@@ -628,4 +644,6 @@ def render_frames(
         raise UsageError(f"the trace has {len(frames)} frames; frames are drawn for at most {max_frames}")
     scale = color_scale(tracer)
     source_path = source_path or Path("trace.dot")
-    return [svg_text(draw_frame(tracer, f, rankdir, scale, title, legend), source_path) for f in frames]
+    return [
+        svg_text(draw_frame(tracer, f, rankdir, scale, title, legend, compact), source_path) for f in frames
+    ]

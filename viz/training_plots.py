@@ -160,10 +160,14 @@ def save_decision_animation(
     steps: int = 80,
 ) -> Path:
     """A GIF: for each frame, ``predict(grid points)`` (a probability per point) as colour, the 0.5
-    contour, and the data. Written with matplotlib's PillowWriter to a temporary file, then renamed."""
+    contour, and the data, on axes x1, x2 with a colour bar for p. Written with matplotlib's
+    PillowWriter to a temporary file, then renamed."""
     xx, yy, grid = decision_grid(X, steps)
     fields = [np.asarray(predict(grid), dtype=float).reshape(xx.shape) for predict in frames]
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    colours = plt.cm.ScalarMappable(cmap="RdBu_r", norm=Normalize(0.0, 1.0))
+    bar = fig.colorbar(colours, ax=ax, fraction=0.046, pad=0.04, label="p = P(class 1); points: true class")
+    bar.solids.set_alpha(0.6)  # as light as the regions it explains
     marker_size = 70 if len(X) <= 20 else 16  # a handful of points (XOR) must stay visible
 
     def draw(k: int) -> list:
@@ -183,8 +187,8 @@ def save_decision_animation(
             s=marker_size,
         )
         ax.set_title(frame_titles[k], fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set(xlabel="x1", ylabel="x2")
+        ax.tick_params(labelsize=8)
         return []
 
     animation = FuncAnimation(fig, draw, frames=len(fields), blit=False)

@@ -73,7 +73,9 @@ derivative of one operation's result z with respect to its input x, stated by th
   (`z2 = W2[0,0] * a1[0] + ...` in numbers), then the backward pass from the seed `dL/dL = 1` (buttons,
   ← → keys or the slider; wheel zooms, drag pans). Each backward step shows the chain rule in words and
   numbers, `dL/dW2[0,0] += dL/dz2 · ∂z2/∂W2[0,0] = -0.0729194 · (a1[0] = 0.971601) = -0.0708485`; red marks
-  the node being processed.
+  the node being processed. All 27 nodes fit a 1280 x 800 window: each box reads `W2[0,0] = 0.9501` over
+  its gradient, each operation sits beside its result, and each edge carries its local derivative's value
+  (`0.9716`), whose formula the step's text gives.
 * **gradients.png** — left: the nine parameter gradients from each method (the bars coincide); right:
   how far the scalar and tensor engines are from the matrix equations (log scale; 0 means identical).
 * **trace.json** — the forward pass (each node's formula, with its numbers, and its value), the seed, and

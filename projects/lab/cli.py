@@ -37,6 +37,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "projects.catalog.p05_tabular",
         "label new CSV rows with a model saved by the tabular project",
     ),
+    "forecast": (
+        "projects.catalog.p10_timeseries.forecast_cli",
+        "forecast the next periods with a saved time-series model",
+    ),
     "export": (
         "projects.lab.export_cli",
         "write the model a run saved as a PyTorch module (.pt) or an ONNX model",

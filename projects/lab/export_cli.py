@@ -25,7 +25,10 @@ EXPORTABLE = {
     ),
 }
 NOT_EXPORTABLE = {
-    "10-timeseries": "project 10 does not save its trained model (yet), so there is nothing to export",
+    "10-timeseries": (
+        "project 10's model is an ensemble of MLPs mixed with a linear path on a scaled window: it has no "
+        "single network to export; use `backprop-lab forecast --model RUN_DIR/model` instead"
+    ),
 }
 
 

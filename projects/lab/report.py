@@ -9,6 +9,12 @@ small subset of markdown (headings, paragraphs, bullet and numbered lists, ``**b
 
 The projects appear in the registry's order, followed by any other folder holding a ``metrics.json``
 (``compare``, say). Folders whose name starts with a dot (unfinished runs, checkpoints) are ignored.
+
+At the top, a "Start here" block names the notebooks (``notebooks/NN_name.ipynb``, one per project) and
+links what a run wrote besides its figures: interactive pages (07's ``backprop.html`` stepper, 04's
+``playground.html``), tables (``tables.txt``), traces (``trace.json``) and data (``forecasts.csv``). Each
+section has one title (an explanation's own leading heading is dropped), its notebook, those files, and
+its figures; a graph (SVG) is shown at its own size in a scrolling box, not shrunk to a thumbnail.
 """
 
 from __future__ import annotations
@@ -27,6 +33,20 @@ from projects.lab.registry import PROJECTS
 
 RUNNER_KEYS = ("project", "seed", "config", "versions", "wall_time_s", "figures")
 MAX_LIST_ITEMS = 8
+NOTEBOOKS_DIR = "notebooks"
+START_NOTEBOOK = "00_start_here.ipynb"
+PAGE_SUFFIXES = (".html",)
+FILE_SUFFIXES = (".txt", ".json", ".csv")
+NOT_ARTEFACTS = {"metrics.json", "explanation.md", "output.txt", "index.html"}  # shown otherwise
+DESCRIPTIONS = {
+    "backprop.html": "the forward, then the backward pass, one step at a time (buttons, arrow keys, slider)",
+    "playground.html": "training replayed epoch by epoch: boundary, every neuron, the weights, the loss",
+    "attention_head.html": "one attention head's softmax and weighted sum, forward then backward",
+    "tables.txt": "the forward and backward passes as tables of numbers",
+    "trace.json": "every chain-rule step, as JSON",
+    "forecasts.csv": "the test forecasts beside the true values",
+}
+"""What the gallery says about a run's file, by name (other files are listed by name only)."""
 
 
 @dataclass
@@ -38,9 +58,11 @@ class RunEntry:
     metrics: dict[str, Any] = field(default_factory=dict)
     explanation: str = ""
     figures: list[str] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)  # HTML pages the run wrote (a tracer stepper, say)
     error: str | None = None  # why metrics.json could not be read
     output: str | None = None  # a text file of what the project printed (``run all``), if any
+    pages: list[str] = field(default_factory=list)  # self-contained HTML pages (steppers, playgrounds)
+    files: list[str] = field(default_factory=list)  # tables, traces, data
+    notebook: str | None = None  # notebooks/NN_name.ipynb for a project of the registry
 
 
 def _read_entry(folder: Path, title: str) -> RunEntry:
@@ -54,11 +76,30 @@ def _read_entry(folder: Path, title: str) -> RunEntry:
         entry.explanation = explanation.read_text(encoding="utf-8")
     if (folder / "output.txt").is_file():
         entry.output = "output.txt"
-    entry.pages = sorted(p.name for p in folder.glob("*.html") if p.is_file())
     listed = entry.metrics.get("figures")
     if isinstance(listed, list):
         entry.figures = [f for f in listed if isinstance(f, str) and (folder / f).is_file()]
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name in NOT_ARTEFACTS or path.name.startswith("."):
+            continue
+        if path.suffix.lower() in PAGE_SUFFIXES:
+            entry.pages.append(path.name)
+        elif path.suffix.lower() in FILE_SUFFIXES:
+            entry.files.append(path.name)
     return entry
+
+
+def notebook_name(number: str, name: str) -> str:
+    """The notebook of a project: ``notebooks/03_mnist.ipynb``."""
+    return f"{NOTEBOOKS_DIR}/{number}_{name}.ipynb"
+
+
+def without_leading_title(text: str) -> str:
+    """An explanation without its first line when that is a heading: the section has its own title."""
+    lines = text.lstrip("\n").splitlines()
+    if lines and _HEADING.match(lines[0]):
+        return "\n".join(lines[1:])
+    return text
 
 
 def collect_runs(out_dir: Path) -> list[RunEntry]:
@@ -69,7 +110,9 @@ def collect_runs(out_dir: Path) -> list[RunEntry]:
         known.add(info.slug)
         folder = out_dir / info.slug
         if (folder / "metrics.json").is_file():
-            entries.append(_read_entry(folder, f"{info.number} · {info.title}"))
+            entry = _read_entry(folder, f"{info.number} · {info.title}")
+            entry.notebook = notebook_name(info.number, info.name)
+            entries.append(entry)
     if out_dir.is_dir():
         for folder in sorted(out_dir.iterdir()):
             if folder.name in known or folder.name.startswith(".") or not folder.is_dir():
@@ -224,18 +267,70 @@ table.nested { margin: 0; font-size: 0.85rem; }
 .figures { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; background: white; border: 1px solid #e4e4e4; padding: 0.4rem; border-radius: 4px; }
 figure img { max-width: 100%; max-height: 560px; display: block; }
+figure.graph { flex: 1 1 100%; min-width: 0; max-width: 100%; box-sizing: border-box; }
+figure.graph .scroll { overflow: auto; max-height: 80vh; }
+figure.graph img { max-width: none; max-height: none; }
 figcaption { font-size: 0.8rem; color: #555; text-align: center; }
 code { background: #f0f0f0; padding: 0 0.2rem; border-radius: 3px; }
+.start { background: #f3f8ff; border: 1px solid #b9d3f5; border-radius: 6px; padding: 0.4rem 1.2rem;
+         margin: 1rem 0; }
+.start h2 { margin: 0.5rem 0; font-size: 1.25rem; }
+.start li { margin: 0.25rem 0; }
+.files { font-size: 0.9rem; }
 """
 
 
+def _url(slug: str, name: str) -> str:
+    return html.escape(urllib.parse.quote(f"{slug}/{name}"))
+
+
 def _figure_html(slug: str, name: str) -> str:
-    url = html.escape(urllib.parse.quote(f"{slug}/{name}"))
+    """A figure that opens full size when clicked; a graph (SVG) at its own size, in a scrolling box."""
+    url = _url(slug, name)
     label = html.escape(name)
+    if name.lower().endswith(".svg"):
+        return (
+            f'<figure class="graph"><div class="scroll"><a href="{url}"><img src="{url}" alt="{label}">'
+            f'</a></div><figcaption>{label}: actual size (scroll); <a href="{url}">open it alone</a>'
+            "</figcaption></figure>"
+        )
     return (
         f'<figure><a href="{url}"><img src="{url}" alt="{label}"></a>'
         f"<figcaption>{label}</figcaption></figure>"
     )
+
+
+def _file_link(slug: str, name: str, with_folder: bool = False) -> str:
+    """A link to a run's file, with what it is when the gallery knows (see DESCRIPTIONS)."""
+    text = f"{slug}/{name}" if with_folder else name
+    link = f'<a href="{_url(slug, name)}">{html.escape(text)}</a>'
+    about = DESCRIPTIONS.get(name)
+    return f"{link}: {html.escape(about)}" if about else link
+
+
+def _start_here(entries: list[RunEntry]) -> str:
+    """The block at the top: the notebooks, then every interactive page, table and trace of the runs."""
+    items = [
+        f"<li><strong>Learn in a notebook:</strong> <code>{NOTEBOOKS_DIR}/{START_NOTEBOOK}</code> (a Value, "
+        "its graph, <code>backward()</code>, the stepper, an op of your own, one MLP on both engines), then "
+        "one notebook per project, named in each section below. <code>make notebooks</code> opens them in "
+        "JupyterLab.</li>"
+    ]
+    pages = [_file_link(e.slug, name, True) for e in entries for name in e.pages]
+    if pages:
+        items.append(
+            f"<li><strong>Step through it:</strong><ul>{''.join(f'<li>{p}</li>' for p in pages)}</ul></li>"
+        )
+    files = [_file_link(e.slug, name, True) for e in entries for name in e.files]
+    if files:
+        items.append(
+            f"<li><strong>Tables and traces:</strong><ul>{''.join(f'<li>{f}</li>' for f in files)}</ul></li>"
+        )
+    items.append(
+        '<li><strong>Your own expression:</strong> <code>backprop-lab trace "(a*b + c)**2 / 2" --set a=1 b=2 '
+        "c=0.5 --html trace.html</code> writes a stepper like 07's.</li>"
+    )
+    return f'<div class="start" id="start-here"><h2>Start here</h2><ul>{"".join(items)}</ul></div>'
 
 
 def _section_html(entry: RunEntry, failure: str | None) -> str:
@@ -261,14 +356,15 @@ def _section_html(entry: RunEntry, failure: str | None) -> str:
         parts.append(f'<p class="meta">{html.escape(" · ".join(meta))}{link}</p>')
     if entry.error:
         parts.append(f'<p class="failed">{html.escape(entry.error)}</p>')
+    links = []
+    if entry.notebook:
+        links.append(f"notebook <code>{html.escape(entry.notebook)}</code>")
+    links += [_file_link(entry.slug, name) for name in entry.pages + entry.files]
+    if links:
+        parts.append(f'<p class="files">{" · ".join(links)}</p>')
     if entry.explanation:
-        parts.append(f'<div class="explanation">{markdown_to_html(entry.explanation)}</div>')
-    if entry.pages:
-        links = " · ".join(
-            f'<a href="{html.escape(urllib.parse.quote(f"{entry.slug}/{name}"))}">{html.escape(name)}</a>'
-            for name in entry.pages
-        )
-        parts.append(f'<p class="pages">Open in a browser: {links}</p>')
+        explanation = markdown_to_html(without_leading_title(entry.explanation))
+        parts.append(f'<div class="explanation">{explanation}</div>')
     if entry.figures:
         figures = "".join(_figure_html(entry.slug, name) for name in entry.figures)
         parts.append(f'<div class="figures">{figures}</div>')
@@ -313,6 +409,7 @@ def render_index(out_dir: Path, failures: Mapping[str, str] | None = None) -> st
 </head>
 <body>
 <h1>backprop-lab: projects</h1>
+{_start_here(entries)}
 <p class="meta">{len(entries)} run(s) in this folder. Click a figure for its full size.</p>
 <nav>{nav}</nav>
 {notes}

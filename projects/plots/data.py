@@ -1,4 +1,5 @@
-"""Figures for the real-data projects: image grids, per-class bars and time-series plots.
+"""Figures for the real-data projects: image grids and per-class bars (project 10's time-series figures are
+in :mod:`projects.catalog.p10_timeseries.plots`).
 
 Each function draws one figure and saves it with :func:`viz.plots.save_figure` (atomic, then closed).
 """
@@ -61,90 +62,3 @@ def plot_class_bars(
     if len(values) > 1:
         ax.legend(loc="lower right")
     return save_figure(fig, path)
-
-
-def plot_series_split(
-    x: Sequence[object],
-    y: np.ndarray,
-    split_index: int,
-    path: str | os.PathLike[str],
-    title: str,
-    ylabel: str,
-) -> Path:
-    """The whole series, the training part and the held-out part in two colours, the split marked."""
-    positions = np.arange(len(y))
-    fig, ax = plt.subplots(figsize=(8.0, 3.6))
-    ax.plot(
-        positions[: split_index + 1], y[: split_index + 1], color="tab:blue", lw=1.2, label="training part"
-    )
-    ax.plot(positions[split_index:], y[split_index:], color="tab:orange", lw=1.4, label="held out (test)")
-    ax.axvline(split_index - 0.5, color="k", ls="--", lw=1)
-    ax.axvspan(split_index - 0.5, len(y) - 0.5, color="tab:orange", alpha=0.08)
-    _date_ticks(ax, x)
-    ax.set(title=title, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    return save_figure(fig, path)
-
-
-def plot_forecasts(
-    labels: Sequence[str],
-    actual: np.ndarray,
-    panels: Mapping[str, Mapping[str, np.ndarray]],
-    start: int,
-    path: str | os.PathLike[str],
-    title: str,
-    context: int = 36,
-    highlight: str | None = None,
-) -> Path:
-    """One panel per entry of ``panels`` (panel title -> {forecaster: forecasts of actual[start:]}), each
-    showing the actual values from ``context`` steps before ``start`` and every forecast; ``highlight`` is
-    drawn bold, the others dashed."""
-    first = max(0, start - context)
-    positions = np.arange(len(actual))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8.5, 3.5 * len(panels)), sharex=True, squeeze=False)
-    for ax, (panel_title, forecasts) in zip(axes[:, 0], panels.items()):
-        ax.plot(positions[first:], actual[first:], color="k", lw=2, label="actual")
-        for name, values in forecasts.items():
-            style = {"lw": 2.0} if name == highlight else {"lw": 1.0, "ls": "--"}
-            ax.plot(positions[start : start + len(values)], values, marker=".", ms=3, label=name, **style)
-        ax.axvline(start - 0.5, color="k", ls=":", lw=1)
-        ax.set_title(panel_title, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
-    _date_ticks(axes[-1, 0], labels, first)
-    fig.suptitle(title)
-    return save_figure(fig, path)
-
-
-def plot_residuals(
-    x: Sequence[object],
-    residuals: Mapping[str, np.ndarray],
-    start: int,
-    path: str | os.PathLike[str],
-    title: str,
-) -> Path:
-    """Residuals (actual - forecast) over the held-out part, and their histogram."""
-    fig, (ax, hist) = plt.subplots(1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [2.2, 1]})
-    for name, values in residuals.items():
-        positions = np.arange(start, start + len(values))
-        ax.plot(positions, values, marker="o", ms=3, lw=1, label=name)
-        hist.hist(values, bins=12, alpha=0.55, label=name)
-    ax.axhline(0, color="k", lw=0.8)
-    _date_ticks(ax, x, start)
-    ax.set(title="over time", ylabel="actual - forecast")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    hist.set(title="distribution", xlabel="actual - forecast")
-    fig.suptitle(title)
-    return save_figure(fig, path)
-
-
-def _date_ticks(ax: plt.Axes, x: Sequence[object], first: int = 0, count: int = 8) -> None:
-    """Label about ``count`` positions of the x axis with the series' own labels (dates), if it has them."""
-    if x is None or len(x) == 0:
-        ax.set_xlabel("time step")
-        return
-    last = len(x) - 1
-    ticks = np.unique(np.linspace(first, last, count).round().astype(int))
-    ax.set_xticks(ticks, [str(x[i]) for i in ticks], rotation=30, ha="right", fontsize=8)

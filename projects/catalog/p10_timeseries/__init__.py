@@ -1,14 +1,26 @@
-"""Project 10: forecasting a time series with a sliding-window MLP, against honest baselines.
+"""Project 10: forecasting a time series with a sliding-window MLP, against honest baselines, with
+prediction intervals, and the future past the end of the data.
 
-The MLP sees the last ``window`` values of the series and predicts the next one (regression, mean squared
-error loss L = mean (v_hat - v)^2, dL/dv_hat = 2 (v_hat - v) / N). The windows are expressed relative to their
-last value and standardized (see :mod:`.forecasting`); a positive, growing series is modelled in logs.
+The network sees the last ``window`` values of the series and predicts the next one (regression, mean
+squared error loss L = mean (v_hat - v)^2, dL/dv_hat = 2 (v_hat - v) / N). The windows are expressed
+relative to their last value and standardized (see :mod:`.forecasting`); a positive, growing series is
+modelled in logs. Its one-step map has a linear skip path beside the MLPs' hidden layers,
+v_hat = (1 - a) linear(u) + a mlp(u): the linear path is the least-squares autoregression, the hidden
+path the mean of ``ensemble`` MLPs, and the weight a is chosen on a validation period, the last
+``test_size`` steps of the training part (models refitted on the steps before it), as the one whose
+recursive forecasts from every validation origin have the smallest error averaged over the steps ahead.
+The validation errors also give the 80% and 95% prediction intervals (:mod:`.intervals`).
 
 Evaluation is chronological: the last ``test_size`` steps are held out, and nothing fitted (weights,
-scalers) sees them. Each forecaster is scored on that holdout twice: **one-step** (each month forecast from
-the actual months before it) and **recursive multi-step** (the whole holdout forecast from its start, each
-forecast fed back as input). Baselines on the same holdout: naive (the last value), seasonal naive (the value
-one season earlier, lag 12 for monthly data) and a linear autoregression on the same windows.
+scalers, the weight a, the intervals) sees them. Each forecaster is scored on that holdout **one-step**
+(each month forecast from the actual months before it), **multi-step** (the whole holdout forecast from
+its start, each forecast fed back as input) and **by steps ahead** (RMSE at 1 .. test_size steps ahead,
+over every origin in the holdout). Baselines on the same holdout: naive (the last value), seasonal naive
+(the value one season earlier, lag 12 for monthly data) and the linear autoregression alone.
+
+The run saves the model in ``model/`` (:mod:`.model`) and forecasts the ``test_size`` periods after the
+data (``future.csv``, ``future.png``); ``backprop-lab forecast --model RUN/model --steps N`` does it for
+any N up to 120 (:mod:`.forecast_cli`).
 
 Series: ``--series airline`` (default; monthly airline passengers 1949-1960), ``sunspots`` (monthly sunspot
 numbers 1749-2013), ``sine`` (synthetic), or any CSV: ``--csv FILE --column NAME`` (a date column is
@@ -21,35 +33,49 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, mse_loss, no_grad
+from autograd import Tensor, mse_loss
 from autograd.errors import TrainingError, UsageError
-from autograd.files import atomic_open
+from autograd.files import atomic_open, write_text
 from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import Adam
+from projects.catalog.p10_timeseries import model as model_files
+from projects.catalog.p10_timeseries.forecast_cli import forecast_table
 from projects.catalog.p10_timeseries.forecasting import (
     Forecaster,
     Standardizer,
+    blend,
     choose_transform,
     choose_windows,
     errors,
-    fit_linear,
+    errors_by_horizon,
+    linear_coefficients,
+    linear_map,
     make_windows,
     naive,
-    one_step,
-    recursive,
+    paths,
     seasonal_naive,
     window_forecaster,
+)
+from projects.catalog.p10_timeseries.intervals import LEVELS, coverage, fit_intervals
+from projects.catalog.p10_timeseries.model import ForecastModel, as_predict, ensemble_predict
+from projects.catalog.p10_timeseries.plots import (
+    plot_error_by_horizon,
+    plot_forecasts,
+    plot_future,
+    plot_residuals,
+    plot_series_split,
 )
 from projects.datasets.timeseries import load_series
 from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option
 from projects.lab.training import fit
-from projects.plots.data import plot_forecasts, plot_residuals, plot_series_split
 
 MIN_TRAINING_WINDOWS = 10
+HIDDEN_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the weights a of the hidden path tried on validation
+HORIZON_RULE = 1.1  # the MLP's multi-step RMSE at most this many times the linear autoregression's
 
 
 @dataclass
@@ -103,6 +129,10 @@ class Config(RunConfig):
     leak_check: bool = option(
         True, "Also score the original set-up (plain windows) on a random and on a chronological split."
     )
+    run_dir: Path | None = option(
+        None,
+        "Where the runner puts this run's folder when it is done (filled in by the runner; None: out_dir).",
+    )
 
 
 EXPLANATION = """\
@@ -115,27 +145,58 @@ passengers, each window is expressed relative to its last value and in logarithm
 anything seen in training, and a network cannot extrapolate beyond the values it was trained on.
 
 **A chronological split.** The last 24 months are held out; everything fitted (weights, the scaling of the
-inputs) comes from the months before. The original version of this project split the windows at random,
-which leaks the future into training: a test month sits between training months, its value is also an
-input of the training windows that follow it, and the network only has to *interpolate* between months it
-has seen, never to forecast. `leak_check` in the metrics measures it with the original set-up (one MLP on
-plain windows of the raw values): on the airline passengers its error on a random split is markedly smaller
-than its error on the real future, which is also well above the error of the relative-window MLP above.
+inputs, the choices below) comes from the months before. The original version of this project split the
+windows at random, which leaks the future into training: a test month sits between training months, its
+value is also an input of the training windows that follow it, and the network only has to *interpolate*.
+`leak_check` in the metrics measures it with the original set-up (one MLP on plain windows of the raw
+values) on a random and on a chronological split.
+
+**Forecasting further ahead.** Fed its own forecasts, a network's small one-step errors compound: on the
+airline passengers, the MLP alone, excellent one step ahead, drifted far below the actual 1959-60 when it
+forecast 24 months at once. So the forecaster has a *linear skip path* beside the hidden layers: the
+next change is (1 - a) x the linear autoregression's + a x the MLPs'. The weight a (0, 0.25, ..., 1) is chosen
+on a *validation period*, the last 24 months of the training part, with every model refitted on the months
+before it: the a whose forecasts from every validation month, 1 to 24 steps ahead, erred least on average.
+`hidden_path_weight` says which a was chosen, `horizon_rule` how the MLP's 24-month error compares with the
+linear autoregression's (the goal: at most 1.1 times). The validation period is not the test period, and
+a rule chosen on it can still lose on the test years: that is what an honest holdout shows.
+
+**Prediction intervals.** The same validation forecasts give the errors at each step ahead: their spread
+grows with the steps ahead (fitted as a variance a + b (h - 1), as for a random walk) and the 80% and 95%
+intervals are the forecast +- the validation errors' 80th and 95th percentiles of |error| / spread (split
+conformal prediction), on the log scale when the series is modelled in logs (so wider above than below).
+`coverage_80` and `coverage_95` are the shares of the held-out months inside the bands of the 24-month
+forecast. With 24 months, coverage moves in steps of 1/24 (about 4%) and consecutive months err together:
+read it as a rough check, not a precise rate; `coverage_all_origins` pools the forecasts from every origin.
 
 **Baselines** on the same holdout: naive (next month = this month), seasonal naive (next month = the same
-month a year earlier) and a linear autoregression on the same windows (least squares). A forecast is only
-worth something if it beats them; on 107 training windows, the linear model is a strong rival. Errors are on
-the original scale: MAE (mean absolute error), RMSE (root mean squared error, which weighs large misses
-more) and MAPE (mean absolute percentage error; only for positive series). Each is given one-step (every
-month forecast from the actual months before it) and recursive (`multi_step`: all 24 months forecast from
-the start of the holdout, each forecast fed back as an input, so errors compound).
+month a year earlier) and the linear autoregression alone. Errors are on the original scale: MAE, RMSE
+(which weighs large misses more) and MAPE (only for positive series), one-step (every month forecast from
+the actual months before it) and `multi_step` (all 24 months forecast from the start of the holdout).
 
+* `forecasts.png`: top, the one-step forecasts of every method; bottom, the 24-month forecasts, with the
+  MLP's 80% and 95% bands.
+* `error_by_horizon.png`: RMSE against steps ahead (1 to 24) for the MLP and every baseline, over every
+  origin in the held-out months: how fast each forecast degrades.
+* `future.png` and `future.csv`: the 24 months after the end of the data, with both intervals, from the
+  saved model (`model/`); `backprop-lab forecast --model RUN/model --steps N` does the same for any N
+  from 1 to 120.
 * `series.png`: the whole series, the training part and the held-out part, the split marked.
-* `forecasts.png`: top, the one-step forecasts of every method; bottom, the recursive forecasts.
 * `residuals.png`: actual minus forecast (one-step) for the MLP and the seasonal-naive baseline over the
-  holdout, and their distribution. Residuals that stay on one side of 0 show a bias (seasonal naive misses
-  a year of growth); a pattern that repeats shows something left to learn.
+  holdout, and their distribution.
 """
+
+
+@dataclass
+class Stage:
+    """What is fitted on the windows before one split point: scalers, the linear path, the MLPs."""
+
+    x_scale: Standardizer
+    v_scale: Standardizer
+    linear: np.ndarray
+    members: list[MLP]
+    final_losses: list[float]
+    windows: int
 
 
 def _check(config: Config) -> list[int]:
@@ -209,14 +270,56 @@ def train_mlp(
     return model, history["train_loss"]
 
 
-def as_predict(model: MLP) -> Callable[[np.ndarray], np.ndarray]:
-    """The model as a function of a float64 matrix of standardized windows (no graph recorded)."""
+def fit_stage(
+    z: np.ndarray,
+    kind: str,
+    window: int,
+    end: int,
+    hidden: list[int],
+    config: Config,
+    rng: np.random.Generator,
+    desc: str,
+) -> Stage:
+    """Fit the scalers, the linear path and ``config.ensemble`` MLPs on the windows whose target is before
+    ``end`` (nothing at or after ``end`` is seen)."""
+    X, v = make_windows(kind, z, window, np.arange(window, end))
+    x_scale, v_scale = Standardizer.fit(X), Standardizer.fit(v[:, None])
+    X_std, v_std = x_scale(X), v_scale(v[:, None])[:, 0]
+    trained = [
+        train_mlp(X_std, v_std, hidden, config, rng, f"{desc} mlp {k + 1}/{config.ensemble}")
+        for k in range(config.ensemble)
+    ]
+    return Stage(
+        x_scale,
+        v_scale,
+        linear_coefficients(X_std, v_std),
+        [model for model, _ in trained],
+        [losses[-1] for _, losses in trained],
+        len(X),
+    )
 
-    def predict(U: np.ndarray) -> np.ndarray:
-        with no_grad():
-            return model(Tensor(U.astype(np.float32))).data.astype(np.float64)
 
-    return predict
+def stage_forecaster(stage: Stage, kind: str, window: int, weight: float) -> Forecaster:
+    """The one-step forecaster with the hidden path weighted ``weight`` (0: the linear path alone)."""
+    predict = blend(linear_map(stage.linear), ensemble_predict(stage.members), weight)
+    return window_forecaster(kind, predict, window, stage.x_scale, stage.v_scale)
+
+
+def origin_errors(forecast: Forecaster, z: np.ndarray, start: int, end: int, context: int) -> np.ndarray:
+    """E[i, h] = z[o + h] - its forecast from origin o = start + i (h = 0 .. end - start - 1), NaN where
+    o + h >= end."""
+    origins = np.arange(start, end)
+    steps = end - start
+    F = paths(forecast, z, origins, steps, context)
+    E = np.full_like(F, np.nan)
+    for i, o in enumerate(origins):
+        E[i, : end - o] = z[o:end] - F[i, : end - o]
+    return E
+
+
+def mean_rmse_by_horizon(E: np.ndarray) -> float:
+    """The validation score: RMSE at each step ahead, averaged over the steps ahead."""
+    return float(np.mean(np.sqrt(np.nanmean(E**2, axis=0))))
 
 
 def leak_check(
@@ -238,7 +341,7 @@ def leak_check(
         x_scale, v_scale = Standardizer.fit(X), Standardizer.fit(v[:, None])
         model, _ = train_mlp(x_scale(X), v_scale(v[:, None])[:, 0], hidden, config, rng, name)
         forecast = window_forecaster("plain", as_predict(model), window, x_scale, v_scale)
-        out[name] = errors(y[test], np.array([forecast(y[:t]) for t in test]))
+        out[name] = errors(y[test], paths(forecast, y, test, 1, window)[:, 0])
     return out
 
 
@@ -248,20 +351,35 @@ def write_forecasts(
     actual: np.ndarray,
     one: dict[str, np.ndarray],
     multi: dict[str, np.ndarray],
+    bands: dict[int, tuple[np.ndarray, np.ndarray]],
 ) -> None:
-    """The held-out part as CSV: time, actual value, each forecaster's one-step and recursive forecast."""
+    """The held-out part as CSV: time, actual value, each forecaster's one-step and recursive forecast, and
+    the MLP's recursive intervals."""
+    levels = sorted(bands)
     with atomic_open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(
-            ["time", "actual", *(f"{k}_one_step" for k in one), *(f"{k}_recursive" for k in multi)]
+            [
+                "time",
+                "actual",
+                *(f"{k}_one_step" for k in one),
+                *(f"{k}_recursive" for k in multi),
+                *(f"mlp_{side}_{p}" for p in levels for side in ("lower", "upper")),
+            ]
         )
         for i, label in enumerate(labels):
-            row = [actual[i], *(v[i] for v in one.values()), *(v[i] for v in multi.values())]
+            row = [
+                actual[i],
+                *(v[i] for v in one.values()),
+                *(v[i] for v in multi.values()),
+                *(bands[p][k][i] for p in levels for k in (0, 1)),
+            ]
             writer.writerow([label, *(f"{x:.6g}" for x in row)])
 
 
 def run(config: Config, out_dir: Path) -> dict[str, Any]:
-    """Load the series, split it in time, fit the forecasters, score them, draw the figures."""
+    """Load the series, split it in time, choose the hidden path's weight and the intervals on a validation
+    period, fit the forecasters, score them, save the model, forecast the future, draw the figures."""
     out_dir = Path(out_dir)
     hidden = _check(config)
     rng = np.random.default_rng(config.seed)
@@ -270,10 +388,11 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     season = series.season
     window = config.window or (season + 1 if season > 1 else 12)
     T = n - H  # the first held-out index: y[T:] is the test part
-    if T - window < MIN_TRAINING_WINDOWS:
+    if T - window < MIN_TRAINING_WINDOWS + 1:
         raise UsageError(
             f"{series.name}: {n} values are too few for a window of {window} and {H} held-out steps "
-            f"(at least {MIN_TRAINING_WINDOWS} training windows are needed); lower --window or --test-size"
+            f"(at least {MIN_TRAINING_WINDOWS} training windows and a validation period are needed); "
+            "lower --window or --test-size"
         )
     try:
         transform = choose_transform(config.transform, y[:T])
@@ -283,55 +402,110 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     check_scale(series.name, y, z[:T])
     kind = choose_windows(config.windows, y[:T])
 
+    # Validation: the last V steps of the training part, models refitted on the steps before them. It
+    # chooses the hidden path's weight and measures the errors at each step ahead (the intervals).
+    V = min(H, T - window - MIN_TRAINING_WINDOWS)
+    T_val = T - V
+    validation = fit_stage(z, kind, window, T_val, hidden, config, rng, "validation")
+    errors_by_weight = {
+        a: origin_errors(stage_forecaster(validation, kind, window, a), z[:T], T_val, T, window)
+        for a in HIDDEN_WEIGHTS
+    }
+    scores = {a: mean_rmse_by_horizon(E) for a, E in errors_by_weight.items()}
+    weight = min(HIDDEN_WEIGHTS, key=lambda a: scores[a])
+    intervals = fit_intervals(errors_by_weight[weight])
+
     # Chronological split. Everything below is fitted on windows whose target comes before T, so no value
     # of the test part is ever seen in fitting. (A random split of the windows would put test months
     # between training months: each test value would also be an input of the training windows after it.)
-    X, v = make_windows(kind, z, window, np.arange(window, T))
-    x_scale, v_scale = Standardizer.fit(X), Standardizer.fit(v[:, None])
-    X_std, v_std = x_scale(X), v_scale(v[:, None])[:, 0]
-    ensemble = config.ensemble
-    members = [
-        train_mlp(X_std, v_std, hidden, config, rng, f"mlp {k + 1}/{ensemble}") for k in range(ensemble)
-    ]
-    predictors = [as_predict(model) for model, _ in members]
-
-    def mean_prediction(U: np.ndarray) -> np.ndarray:
-        return np.mean([predict(U) for predict in predictors], axis=0)
-
+    final = fit_stage(z, kind, window, T, hidden, config, rng, "final")
+    model = ForecastModel(
+        kind=kind,
+        window=window,
+        season=season,
+        transform=transform,
+        x_scale=final.x_scale,
+        v_scale=final.v_scale,
+        linear=final.linear,
+        members=final.members,
+        weight=weight,
+        intervals=intervals,
+        history=y,
+        labels=series.labels,
+        dated=series.labels != [str(i) for i in range(n)],
+        name=series.name,
+        validated_steps=V,
+    )
     forecasters: dict[str, Forecaster] = {
-        "mlp": window_forecaster(kind, mean_prediction, window, x_scale, v_scale),
-        "linear_ar": window_forecaster(kind, fit_linear(X_std, v_std), window, x_scale, v_scale),
+        "mlp": model.forecaster(),
+        "linear_ar": stage_forecaster(final, kind, window, 0.0),
         "naive": naive(),
     }
+    context = window
     if season > 1 and T >= season:
         forecasters["seasonal_naive"] = seasonal_naive(season)
+        context = max(window, season)
 
-    actual = y[T:]
-    one = {name: transform.inverse(one_step(f, z, T)) for name, f in forecasters.items()}
-    multi = {name: transform.inverse(recursive(f, z, T, H)) for name, f in forecasters.items()}
-    check_forecasts(series.name, {**one, **{f"{k} (recursive)": v for k, v in multi.items()}})
-    scores = {
+    actual, origins = y[T:], np.arange(T, n)
+    rolling = {name: transform.inverse(paths(f, z, origins, H, context)) for name, f in forecasters.items()}
+    check_forecasts(series.name, rolling)  # before any error is computed or anything is drawn
+    one = {name: F[:, 0] for name, F in rolling.items()}
+    multi = {name: F[0] for name, F in rolling.items()}
+    by_horizon = {name: errors_by_horizon(y, F, origins) for name, F in rolling.items()}
+    scores_test = {
         name: {**errors(actual, one[name]), "multi_step": errors(actual, multi[name])} for name in forecasters
     }
+    z_paths = transform.forward(rolling["mlp"])
+    bands = {
+        p: (transform.inverse(lo), transform.inverse(hi))
+        for p, (lo, hi) in intervals.bands(z_paths[0]).items()
+    }
+    pooled = {p: [] for p in LEVELS}  # coverage over every (origin, step ahead) pair in the holdout
+    for i, o in enumerate(origins):
+        for p, (lo, hi) in intervals.bands(z_paths[i, : n - o]).items():
+            inside = (actual[i:] >= transform.inverse(lo)) & (actual[i:] <= transform.inverse(hi))
+            pooled[p].extend(inside.tolist())
 
-    write_forecasts(out_dir / "forecasts.csv", series.labels[T:], actual, one, multi)
+    save_dir = model_files.save(out_dir / "model", model)
+    future_labels, future, future_bands = model.future(H)
+    write_text(out_dir / "future.csv", forecast_table(future_labels, future, future_bands))
+    shown_dir = (config.run_dir or out_dir) / save_dir.name
+    print(f"model saved in {shown_dir}; forecast the next 12 periods with:")
+    print(f"  backprop-lab forecast --model {shown_dir} --steps 12 --out forecast.csv")
+
+    write_forecasts(out_dir / "forecasts.csv", series.labels[T:], actual, one, multi, bands)
     shown = {"mlp": "MLP", "linear_ar": "linear AR", "naive": "naive", "seasonal_naive": "seasonal naive"}
-    plot_series_split(
-        series.labels, y, T, out_dir / "series.png", f"{series.name}: training and test parts", "value"
-    )
+    multi_title = f"{H}-step forecasts from {series.labels[T - 1]} (each fed back as input)"
     plot_forecasts(
         series.labels,
         y,
         {
             "one-step forecasts (each from the actual history)": {shown[k]: v for k, v in one.items()},
-            f"recursive forecasts of all {H} steps from {series.labels[T - 1]}": {
-                shown[k]: v for k, v in multi.items()
-            },
+            multi_title: {shown[k]: v for k, v in multi.items()},
         },
         T,
         out_dir / "forecasts.png",
         series.name,
         highlight="MLP",
+        bands={multi_title: bands},
+    )
+    plot_error_by_horizon(
+        {shown[k]: v for k, v in by_horizon.items()},
+        out_dir / "error_by_horizon.png",
+        f"{series.name}: error by steps ahead over the {H} held-out steps",
+        highlight="MLP",
+    )
+    plot_future(
+        series.labels,
+        y,
+        future_labels,
+        future,
+        future_bands,
+        out_dir / "future.png",
+        f"{series.name}: the next {H} periods, with 80% and 95% intervals",
+    )
+    plot_series_split(
+        series.labels, y, T, out_dir / "series.png", f"{series.name}: training and test parts", "value"
     )
     reference = "seasonal_naive" if "seasonal_naive" in one else "naive"
     plot_residuals(
@@ -341,27 +515,51 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         out_dir / "residuals.png",
         f"{series.name}: one-step residuals over the test part",
     )
+    ratio = scores_test["mlp"]["multi_step"]["rmse"] / scores_test["linear_ar"]["multi_step"]["rmse"]
     metrics: dict[str, Any] = {
-        **{k: scores["mlp"][k] for k in ("rmse", "mae", "mape")},
-        "multi_step": scores["mlp"]["multi_step"],
-        "baselines": {name: s for name, s in scores.items() if name != "mlp"},
+        **{k: scores_test["mlp"][k] for k in ("rmse", "mae", "mape")},
+        "multi_step": scores_test["mlp"]["multi_step"],
+        "coverage_80": coverage(actual, *bands[80]),
+        "coverage_95": coverage(actual, *bands[95]),
+        "baselines": {name: s for name, s in scores_test.items() if name != "mlp"},
+        "horizon_rule": {
+            "multi_step_rmse_over_linear_ar": round(ratio, 4),
+            "at_most": HORIZON_RULE,
+            "holds": bool(ratio <= HORIZON_RULE),
+        },
+        "hidden_path_weight": weight,
+        "validation": {
+            "period": f"{series.labels[T_val]}..{series.labels[T - 1]}",
+            "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in scores.items()},
+            "interval_variance": {"a": intervals.a, "b": intervals.b},
+            "interval_multipliers": {str(p): q for p, q in intervals.multipliers.items()},
+        },
+        "coverage_all_origins": {
+            **{str(p): float(np.mean(pooled[p])) for p in LEVELS},
+            "pairs": len(pooled[LEVELS[0]]),
+        },
+        "rmse_by_horizon": {name: [round(float(x), 4) for x in v] for name, v in by_horizon.items()},
         "beats_seasonal_naive": (
-            scores["mlp"]["rmse"] < scores["seasonal_naive"]["rmse"] if "seasonal_naive" in scores else None
+            scores_test["mlp"]["rmse"] < scores_test["seasonal_naive"]["rmse"]
+            if "seasonal_naive" in scores_test
+            else None
         ),
         "series": series.name,
         "n": n,
         "train_period": f"{series.labels[0]}..{series.labels[T - 1]}",
         "test_period": f"{series.labels[T]}..{series.labels[-1]}",
+        "future_period": f"{future_labels[0]}..{future_labels[-1]}",
         "test_size": H,
         "window": window,
         "season": season,
         "transform": transform.kind,
         "windows": kind,
-        "training_windows": int(len(X)),
-        "ensemble": ensemble,
-        "final_train_loss": round(float(np.mean([losses[-1] for _, losses in members])), 5),
+        "training_windows": final.windows,
+        "ensemble": config.ensemble,
+        "final_train_loss": round(float(np.mean(final.final_losses)), 5),
         "filled_missing_values": series.filled,
-        "figures": ["series.png", "forecasts.png", "residuals.png"],
+        "model_dir": save_dir.name,
+        "figures": ["forecasts.png", "error_by_horizon.png", "future.png", "series.png", "residuals.png"],
     }
     if config.leak_check:
         metrics["leak_check"] = leak_check(y, window, H, hidden, config, rng)

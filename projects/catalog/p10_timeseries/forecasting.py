@@ -20,12 +20,9 @@ Inputs and targets are then standardized, (x - mean) / std, with the training wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
-
-Forecaster = Callable[[np.ndarray], float]  # transformed history z_0 .. z_t -> forecast of z_{t+1}
-
 
 # ---- transform ---------------------------------------------------------------------------------------------
 
@@ -113,32 +110,53 @@ class Standardizer:
 
 
 # ---- forecasters -------------------------------------------------------------------------------------------
+#
+# A forecaster maps a batch of histories, the last ``context`` transformed values before each forecast
+# origin, shape (B, context), to the next value of each, shape (B,). Every evaluation below runs a whole
+# batch of origins at once.
+
+Forecaster = Callable[[np.ndarray], np.ndarray]
 
 
-def one_step(forecast: Forecaster, z: np.ndarray, start: int) -> np.ndarray:
+def paths(
+    forecast: Forecaster, z: np.ndarray, origins: Sequence[int], steps: int, context: int
+) -> np.ndarray:
+    """F[i, h] = the forecast of z[origins[i] + h] made from z[:origins[i]] alone (the last ``context``
+    values), each forecast fed back as history for the next step (recursive multi-step forecasting)."""
+    history = np.stack([z[o - context : o] for o in origins]).astype(np.float64)
+    out = np.empty((len(origins), steps))
+    for h in range(steps):
+        out[:, h] = forecast(history)
+        history = np.c_[history[:, 1:], out[:, h]]
+    return out
+
+
+def one_step(forecast: Forecaster, z: np.ndarray, start: int, context: int | None = None) -> np.ndarray:
     """Forecasts of z[start], z[start+1], ..., each from the *actual* history before it."""
-    return np.array([forecast(z[:t]) for t in range(start, len(z))])
+    return paths(forecast, z, range(start, len(z)), 1, context or start)[:, 0]
 
 
-def recursive(forecast: Forecaster, z: np.ndarray, start: int, horizon: int) -> np.ndarray:
+def recursive(
+    forecast: Forecaster, z: np.ndarray, start: int, horizon: int, context: int | None = None
+) -> np.ndarray:
     """Forecasts of z[start .. start+horizon-1] from z[:start] alone, each forecast fed back as history."""
-    history = list(z[:start])
-    out = []
-    for _ in range(horizon):
-        value = forecast(np.asarray(history))
-        out.append(value)
-        history.append(value)
-    return np.array(out)
+    return paths(forecast, z, [start], horizon, context or start)[0]
 
 
 def naive() -> Forecaster:
     """z_{t+1} = z_t: tomorrow is like today."""
-    return lambda history: float(history[-1])
+    return lambda history: history[:, -1]
 
 
 def seasonal_naive(season: int) -> Forecaster:
     """z_{t+1} = z_{t+1-season}: this month is like the same month a year ago."""
-    return lambda history: float(history[-season])
+    return lambda history: history[:, -season]
+
+
+def window_inputs(kind: str, history: np.ndarray, window: int) -> np.ndarray:
+    """The model inputs of each history's last ``window`` values (see :func:`make_windows`)."""
+    recent = history[:, -window:]
+    return recent[:, :-1] - recent[:, -1:] if kind == "relative" else recent
 
 
 def window_forecaster(
@@ -152,11 +170,10 @@ def window_forecaster(
     relative: z_{t+1} = z_t + v_scale^-1(model(x_scale(u)));
     plain:    z_{t+1} = v_scale^-1(model(x_scale(x)))."""
 
-    def forecast(history: np.ndarray) -> float:
-        last = history[-1]
-        x = history[-window:-1] - last if kind == "relative" else history[-window:]
-        v = float(v_scale.inverse(predict(x_scale(x[None, :])).reshape(-1))[0])
-        return float(last + v) if kind == "relative" else v
+    def forecast(history: np.ndarray) -> np.ndarray:
+        x = window_inputs(kind, history, window)
+        v = v_scale.inverse(np.asarray(predict(x_scale(x))).reshape(-1, 1))[:, 0]
+        return history[:, -1] + v if kind == "relative" else v
 
     return forecast
 
@@ -164,9 +181,31 @@ def window_forecaster(
 def fit_linear(X: np.ndarray, v: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """Least-squares linear autoregression on the same windows: v_hat = [u, 1] beta, where beta minimizes
     ||[U, 1] beta - v||^2 (``np.linalg.lstsq``; the normal equations' solution beta = (A^T A)^-1 A^T v)."""
-    design = np.c_[X, np.ones(len(X))]
-    beta, *_ = np.linalg.lstsq(design, v, rcond=None)
+    return linear_map(linear_coefficients(X, v))
+
+
+def linear_coefficients(X: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """beta of :func:`fit_linear`: one weight per input, then the intercept."""
+    beta, *_ = np.linalg.lstsq(np.c_[X, np.ones(len(X))], v, rcond=None)
+    return beta
+
+
+def linear_map(beta: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """U -> [U, 1] beta."""
     return lambda U: np.c_[U, np.ones(len(U))] @ beta
+
+
+def blend(
+    linear: Callable[[np.ndarray], np.ndarray], hidden: Callable[[np.ndarray], np.ndarray], weight: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A linear skip path beside the hidden layers: v_hat = (1 - a) linear(u) + a mlp(u), a = ``weight``
+    (0: the linear autoregression alone, 1: the MLP alone)."""
+
+    def predict(U: np.ndarray) -> np.ndarray:
+        out = (1 - weight) * np.asarray(linear(U)).reshape(-1)
+        return out + weight * np.asarray(hidden(U)).reshape(-1) if weight else out
+
+    return predict
 
 
 # ---- errors ------------------------------------------------------------------------------------------------
@@ -182,3 +221,14 @@ def errors(actual: np.ndarray, forecast: np.ndarray) -> dict[str, float | None]:
         "mae": float(np.mean(np.abs(e))),
         "mape": mape,
     }
+
+
+def errors_by_horizon(actual: np.ndarray, forecasts: np.ndarray, origins: Sequence[int]) -> np.ndarray:
+    """RMSE at each step ahead h = 1 .. H over the rolling origins: ``forecasts[i, h-1]`` forecasts
+    ``actual[origins[i] + h - 1]`` (indices into ``actual``); pairs past the end of ``actual`` are skipped,
+    so step h is scored on len(origins) - h + 1 forecasts when the origins run to the end."""
+    squared = np.full(forecasts.shape, np.nan)
+    for i, o in enumerate(origins):
+        known = min(forecasts.shape[1], len(actual) - o)
+        squared[i, :known] = (actual[o : o + known] - forecasts[i, :known]) ** 2
+    return np.sqrt(np.nanmean(squared, axis=0))

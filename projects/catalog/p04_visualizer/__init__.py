@@ -8,7 +8,9 @@ After every epoch the shared training loop calls back here to record
 * the per-layer gradient norms ||dL/dW_k||_F of the full-batch loss at that point,
 
 and the figures replay that record: parameter heatmaps over time, a decision-boundary animation, a
-network diagram of the final weights, and the gradient norms next to the loss.
+network diagram of the final weights, and the gradient norms next to the loss. ``playground.html``
+(:mod:`.playground`) replays it interactively: a slider over the epochs, the decision boundary, each
+hidden neuron's activation map, the weights and the loss so far.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from autograd import Tensor, binary_cross_entropy_with_logits, no_grad
 from autograd.errors import check_options
 from autograd.nn import MLP, Module
 from autograd.optim import Adam
+from projects.catalog.p04_visualizer.playground import task_data, write_playground
 from projects.datasets.synthetic import two_moons, xor
 from projects.lab.config import RunConfig, option
 from projects.lab.training import History, fit
@@ -58,6 +61,10 @@ class Config(RunConfig):
 EXPLANATION = """\
 Two networks are trained while every weight, bias and gradient norm is recorded after each epoch: a 2-4-1
 net on XOR and a 2-8-8-1 net on two moons (tanh, Adam, cross-entropy, tensor engine).
+
+**playground.html** (open it in a browser): the whole record, explorable. A slider runs over the epochs
+of each task (XOR, two moons) and shows the decision boundary, every hidden neuron's activation map, the
+network with its weights as coloured edges, and the loss so far.
 
 **xor_boundary.gif, moons_boundary.gif**: the decision boundary as it moves. Each frame colours the plane
 by the network's output probability (red: class 1, blue: class 0) with the p = 0.5 contour in black; the
@@ -246,6 +253,24 @@ class Task:
     rng: np.random.Generator
 
 
+TASK_TITLES = {"xor": "XOR", "moons": "two moons"}
+PLAYGROUND_FILE = "playground.html"
+
+
+def playground_task(recording: Recording, task: Task) -> dict[str, Any]:
+    """One task of the playground page: its data and every recorded epoch's weights, loss and accuracy."""
+    return task_data(
+        task.name,
+        TASK_TITLES.get(task.name, task.name),
+        recording.sizes,
+        recording.snapshots,
+        recording.losses,
+        recording.accuracies,
+        task.X,
+        task.y,
+    )
+
+
 def validate(config: Config) -> None:
     from autograd.nn import ACTIVATIONS
 
@@ -292,6 +317,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
     ]
     metrics: dict[str, Any] = {"xor_accuracy": None, "moons_accuracy": None}  # the headline first
     figures: list[str] = []
+    pages: list[dict[str, Any]] = []
     for task in tasks:
         epochs = task.epochs
         _, recording, _ = train_recorded(
@@ -306,6 +332,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
             task.rng,
         )
         figures += visualize(recording, config.activation, task.X, task.y, frames, steps, out_dir)
+        pages.append(playground_task(recording, task))
         name = task.name
         metrics[f"{name}_accuracy"] = recording.accuracies[-1]
         metrics[f"{name}_final_loss"] = recording.losses[-1]
@@ -314,5 +341,6 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         metrics[f"{name}_gradient_norms_first"] = recording.gradient_norms[0]
         metrics[f"{name}_gradient_norms_last"] = recording.gradient_norms[-1]
         metrics[f"{name}_frames"] = len(frame_epochs(epochs, frames))
+    write_playground(pages, config.activation, out_dir / PLAYGROUND_FILE)
     metrics["figures"] = figures
     return metrics
