@@ -4,10 +4,10 @@ The one atomic writer of the code base (the engine's ``Module.save``, the projec
 checkpoints all go through :func:`atomic_path`). Files and folders get the mode ``open()`` and ``mkdir()``
 would give them (0666 / 0777 less the umask), not ``tempfile``'s owner-only 0600 / 0700.
 
-Several files that belong together (``trace --json --html``) are written all or nothing by
-:func:`write_files`; a folder of outputs is replaced whole by :func:`replace_dir`. Temporary folders carry
-the writing process's id (:func:`temporary_dir`), so that the next run can remove those a killed run left
-(:func:`remove_stale`).
+Files that belong together (``trace --json --html --frames``) are staged with :func:`atomic_path`
+(``rename=False``) and renamed only once all are complete; a folder of outputs is replaced whole by
+:func:`replace_dir`. Temporary folders carry the writing process's id (:func:`temporary_dir`), so that the
+next run can remove those a killed run left (:func:`remove_stale`).
 
 :func:`read_npz` reads a ``.npz`` archive (weights, checkpoints) checking each member's ``.npy`` header
 (dtype, shape, size) against what the caller expects and a byte limit *before* anything is allocated.
@@ -40,7 +40,7 @@ MAX_NPZ_BYTES = 512 * 2**20
 def atomic_path(path: str | os.PathLike[str], rename: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix) for a writer that wants a file name; on success it is
     renamed to ``path``, on failure deleted. The file gets the usual permissions (0666 less the umask),
-    not mkstemp's owner-only 0600. With ``rename=False`` the caller renames it (see :func:`write_files`);
+    not mkstemp's owner-only 0600. With ``rename=False`` the caller renames it (several files at once);
     it is deleted when the block ends, if still there."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,23 +165,6 @@ def check_output_path(path: Path, folder: bool) -> None:
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     if folder and path.exists() and not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
-
-
-def write_files(contents: Mapping[str | os.PathLike[str], str | bytes]) -> None:
-    """Write several files all or nothing: each is written to a temporary file beside it first, and only
-    when every one is complete are they renamed into place (an error before that leaves none of them)."""
-    with contextlib.ExitStack() as stack:
-        staged = []
-        for path, data in contents.items():
-            tmp = stack.enter_context(atomic_path(path, rename=False))
-            if isinstance(data, str):
-                tmp.write_text(data, encoding="utf-8")
-            else:
-                tmp.write_bytes(data)
-            staged.append((tmp, Path(path)))
-        for tmp, path in staged:
-            os.chmod(tmp, 0o666 & ~current_umask())
-            os.replace(tmp, path)
 
 
 def current_umask() -> int:
