@@ -384,8 +384,11 @@ CHECKPOINT_FIELDS = (
 
 
 def checkpoint_settings(config: Config) -> dict[str, Any]:
-    """The options a tensor run depends on: a checkpoint from a run with other ones is refused."""
-    return {name: getattr(config, name) for name in CHECKPOINT_FIELDS}
+    """The options a tensor run depends on, unset ones as the model's defaults make them: a checkpoint from a
+    run with other ones is refused."""
+    settings = {name: getattr(config, name) for name in CHECKPOINT_FIELDS}
+    settings["epochs"], settings["batch_size"], settings["lr"], _ = training_settings(config)
+    return settings
 
 
 def plot_training_curves(history: History, path: Path, title: str) -> Path:
