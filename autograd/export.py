@@ -16,7 +16,8 @@ The weight layouts differ: our ``Linear.weight`` W is (in, out) and computes y =
 same function. Dropout is the identity at inference: it is kept in the PyTorch module (``nn.Dropout``,
 active only in ``.train()`` mode) and left out of the ONNX graph, which is for inference.
 
-Supported: ``MLP``, ``Sequential`` (nested ones are flattened), ``Linear``, the activations of
+Supported: ``MLP``, ``Sequential`` (nested ones are flattened), ``Linear``, ``Conv2d``, ``MaxPool2d``,
+``AvgPool2d``, ``Flatten``, ``Unflatten`` (a Reshape in ONNX: a CNN can take flat rows), the activations of
 :data:`autograd.nn.ACTIVATIONS` and ``Dropout``, from either engine (a scalar-engine model's weights are
 exported the same way). Exported weights are float32, PyTorch's and ONNX's default.
 
@@ -56,6 +57,7 @@ from autograd.nn import (
     SiLU,
     Softplus,
     Tanh,
+    Unflatten,
     ValueGrid,
 )
 from autograd.tensor import Tensor
@@ -115,7 +117,7 @@ TORCH_ACTIVATIONS = {
     "softplus": "Softplus",
 }
 SUPPORTED = (
-    "Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout and the activations "
+    "Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Unflatten, Dropout and the activations "
     + ", ".join(TORCH_ACTIVATIONS.values())
     + ", GELU"
 )
@@ -206,6 +208,8 @@ def layer_specs(model: Module) -> list[LayerSpec]:
             specs.append(_activation_spec(layer))
         elif isinstance(layer, Dropout):
             specs.append(LayerSpec("Dropout", kwargs={"p": float(layer.p)}))
+        elif isinstance(layer, Unflatten):
+            specs.append(LayerSpec("Unflatten", (int(layer.dim), tuple(layer.sizes))))
         else:
             raise ExportError(f"cannot export a {type(layer).__name__} layer; supported: {SUPPORTED}")
     if not specs:
@@ -311,6 +315,8 @@ def _from_torch_layer(layer: Any, torch: ModuleType, engine: str, dtype: Any) ->
         return AvgPool2d(layer.kernel_size, layer.stride, layer.padding, layer.count_include_pad)
     if kind is nn.Flatten:
         return Flatten(layer.start_dim, layer.end_dim)
+    if kind is nn.Unflatten:
+        return Unflatten(layer.dim, layer.unflattened_size)
     if kind is nn.GELU:
         return GELU(layer.approximate)
     if kind is nn.Dropout:
@@ -375,6 +381,11 @@ class _OnnxGraph:
         self.weights.append(self.numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
         return name
 
+    def integers(self, name: str, values: Sequence[int]) -> str:
+        """An int64 initializer (a shape, as Reshape takes it)."""
+        self.weights.append(self.numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
         return output
@@ -418,6 +429,11 @@ class _OnnxGraph:
             if (spec.kwargs["start_dim"], spec.kwargs["end_dim"]) != (1, -1):
                 raise ExportError("ONNX export: only Flatten(start_dim=1, end_dim=-1) is supported")
             self.node("Flatten", [x], out, axis=1)
+        elif spec.kind == "Unflatten":  # (batch, prod(sizes)) -> (batch, *sizes); shape 0 copies the batch
+            dim, sizes = spec.args
+            if dim != 1:
+                raise ExportError("ONNX export: only Unflatten(dim=1, sizes) is supported")
+            self.node("Reshape", [x, self.integers(f"{i}.shape", [0, *sizes])], out)
         elif spec.kind == "SiLU":  # x sigmoid(x): no single operator before opset 22's Swish
             self.node("Mul", [x, self.node("Sigmoid", [x], out + "/sigmoid")], out)
         elif spec.kind == "GELU":

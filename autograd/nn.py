@@ -597,3 +597,18 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``sizes``: (N, C*H*W) to (N, C, H, W) with ``Unflatten(1, (C, H, W))``,
+    Flatten's inverse (PyTorch's ``nn.Unflatten``). A reshape: the gradient is reshaped back."""
+
+    def __init__(self, dim: int, sizes: Sequence[int]) -> None:
+        self.dim, self.sizes = dim, tuple(int(n) for n in sizes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        dim = self.dim % x.ndim
+        return x.reshape(*x.shape[:dim], *self.sizes, *x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.sizes}"

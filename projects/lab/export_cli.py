@@ -2,8 +2,9 @@
 (``torch.save`` of a plain ``nn.Sequential``: ``torch.load(FILE, weights_only=False)`` needs no backprop-lab)
 or as an ONNX model (opset 17, standard operators). The conversion itself is :mod:`autograd.export`.
 
-Which runs can be exported: those of the projects in :data:`EXPORTABLE`, which save their trained MLP in
-``RUN_DIR/model/`` (:mod:`projects.lab.model_files`). The others say why they cannot (:data:`NOT_EXPORTABLE`).
+Which runs can be exported: those of the projects in :data:`EXPORTABLE`, which save their trained model (an
+MLP, or 03's CNN as a Sequential that starts with an Unflatten of the 784 pixels) in ``RUN_DIR/model/``
+(:mod:`projects.lab.model_files`). The others say why they cannot (:data:`NOT_EXPORTABLE`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import json
 from pathlib import Path
 
 from autograd.errors import UsageError
-from projects.lab.model_files import MODEL_FILE, load_mlp
+from autograd.nn import MLP
+from projects.lab.model_files import MODEL_FILE, describe, input_features, load_model
 
 # project slug -> what the exported model takes as input and gives as output
 EXPORTABLE = {
-    "03-mnist": "input: 784 pixel intensities in [0, 1] (the flattened 28x28 image); output: 10 class logits",
+    "03-mnist": (
+        "input: 784 pixel intensities in [0, 1] (the flattened 28x28 image, for the CNN too: its first "
+        "layer reshapes it to (1, 28, 28)); output: 10 class logits"
+    ),
     "05-tabular": (
         "input: the preprocessed features (standardized numbers, one-hot categories, as listed in "
         "model/preprocessing.json; the preprocessing itself is not part of the exported model); "
@@ -65,19 +70,19 @@ def main(name: str, args: argparse.Namespace) -> int:
         )
     if not (run_dir / "model" / MODEL_FILE).exists():
         raise UsageError(f"{run_dir}: this run saved no model (model/{MODEL_FILE} is missing)")
-    model, meta = load_mlp(run_dir / "model", str(run_dir / "model"))
+    model, meta = load_model(run_dir / "model", str(run_dir / "model"))
     try:
         if args.to == "torch":
             save_torch(model, args.output)
         else:
-            to_onnx(model, args.output, input_shape=(1, model.sizes[0]))
+            to_onnx(model, args.output, input_shape=(1, input_features(model)))
     except (ExportError, MissingExtraError) as e:
         raise UsageError(str(e)) from None
     except OSError as e:
         raise UsageError(f"-o {args.output}: cannot write ({e.strerror or e})") from None
-    architecture = "-".join(map(str, model.sizes)) + f" {model.activation}"
+    kind = "MLP" if isinstance(model, MLP) else "network"
     form = "a PyTorch nn.Sequential" if args.to == "torch" else "an ONNX model"
-    print(f"wrote {args.output}: the {project} MLP {architecture} as {form}")
+    print(f"wrote {args.output}: the {project} {kind} {describe(model)} as {form}")
     print(f"  {EXPORTABLE[project]}")
     if args.to == "torch":
         print(f"  load it with torch.load({str(args.output)!r}, weights_only=False); no backprop-lab needed")

@@ -34,12 +34,12 @@ import numpy as np
 
 from autograd import Tensor, Value, cross_entropy, no_grad
 from autograd.errors import UsageError
-from autograd.nn import MLP, Activation, Conv2d, Flatten, Linear, MaxPool2d, Module, Sequential
+from autograd.nn import MLP, Activation, Conv2d, Flatten, Linear, MaxPool2d, Module, Sequential, Unflatten
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
 from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option, quick_values
 from projects.lab.engines import train_side_by_side
-from projects.lab.model_files import save_mlp
+from projects.lab.model_files import save_mlp, save_sequential
 from projects.lab.training import Checkpoint, History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
@@ -128,7 +128,7 @@ that a digit moved by a pixel is the same digit, so it is shown. This lifts the 
 * `misclassified.png`: test images the network got wrong, captioned with its prediction and the truth.
   Many are ambiguous even to a person.
 * `per_class_accuracy.png`: the share of each class's test images classified correctly.
-* `model/`: the trained MLP (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
+* `model/`: the trained MLP or CNN (`weights.npz`, `model.json`); `backprop-lab export RUN_DIR --to onnx -o
   mnist.onnx` (or `--to torch`) carries it to ONNX or PyTorch. With the export extra installed
   (`pip install 'backprop-lab[export]'`), the run exports it to ONNX itself and reports the accuracy of the
   ONNX model under onnxruntime on the same test images (`onnx_test_accuracy`, next to `test_accuracy`: they
@@ -197,6 +197,11 @@ class LeNet(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x.reshape(-1, 1, self.side, self.side)))
+
+    def sequential(self) -> Sequential:
+        """The same network (the same layer objects) as one Sequential that takes the flat rows:
+        Unflatten(1, (1, side, side)), the features, the classifier. What the run saves and exports."""
+        return Sequential(Unflatten(1, (1, self.side, self.side)), *self.features, *self.classifier)
 
     def first_feature_maps(self, image: np.ndarray) -> np.ndarray:
         """ReLU(conv1(image)) for one (side*side) image: (c1, side - 4, side - 4)."""
@@ -445,7 +450,9 @@ def report_predictions(
 MODEL_INPUT = "the flattened 28x28 image: 784 pixel intensities scaled to [0, 1], row by row"
 
 
-def onnx_check(model: MLP, X_test: np.ndarray, y_test: np.ndarray, logits: np.ndarray) -> dict[str, Any]:
+def onnx_check(
+    model: MLP | Sequential, X_test: np.ndarray, y_test: np.ndarray, logits: np.ndarray
+) -> dict[str, Any]:
     """The model exported to ONNX and run by onnxruntime on the test set: its accuracy and how far its logits
     are from ours. Empty when the export extra (onnx, onnxruntime) is not installed."""
     from autograd.export import MissingExtraError, run_onnx, to_onnx
@@ -473,11 +480,16 @@ def run_tensor(config: Config, out_dir: Path, data: ImageData, rng: np.random.Ge
     )
     epochs, batch_size, lr, schedule = training_settings(config)
     model.eval()
-    if isinstance(model, MLP):  # the model files and the ONNX export describe MLPs (not yet the CNN)
-        save_mlp(out_dir / "model", model, input=MODEL_INPUT, classes=list(data.classes))
+    about = {"input": MODEL_INPUT, "classes": list(data.classes)}
+    if isinstance(model, MLP):
+        saved: MLP | Sequential = model
+        save_mlp(out_dir / "model", model, **about)
+    else:  # the CNN as one Sequential of standard layers, taking the same flat rows
+        saved = model.sequential()
+        save_sequential(out_dir / "model", saved, **about)
     metrics: dict[str, Any] = {
         "test_accuracy": round(history["test_accuracy"][-1], 4),
-        **(onnx_check(model, X_test, y_test, logits) if isinstance(model, MLP) else {}),
+        **onnx_check(saved, X_test, y_test, logits),
         "epochs": len(history.epochs),
         "seconds_per_epoch": round(seconds_per_epoch, 3),
         "train_accuracy": round(history["train_accuracy"][-1], 4),
