@@ -45,6 +45,7 @@ from autograd.nn import (
     SiLU,
     Softplus,
     Tanh,
+    Unflatten,
 )
 
 TOL = 1e-5  # float32
@@ -114,6 +115,16 @@ def architectures() -> list[tuple[str, Module, tuple[int, ...]]]:
                 9,
             ),
             (1, 12, 12),
+        ),
+        (
+            "cnn-on-flat-rows-unflatten",
+            randomize(
+                Sequential(
+                    Unflatten(1, (1, 8, 8)), Conv2d(1, 3, 3), ReLU(), MaxPool2d(2), Flatten(), Linear(27, 4)
+                ),
+                11,
+            ),
+            (64,),
         ),
         (
             "cnn-same-dilation-padded-pools-no-bias",
@@ -192,7 +203,7 @@ def test_to_onnx_gives_our_outputs_under_onnxruntime(name, model, n_in, onnx, tm
     assert loaded == proto
     assert [(o.domain, o.version) for o in loaded.opset_import] == [("", OPSET)] and OPSET >= 17
     standard = {"Gemm", "Relu", "Tanh", "Sigmoid", "LeakyRelu", "Elu", "Softplus", "Mul", "Identity", "Erf"}
-    standard |= {"Conv", "MaxPool", "AveragePool", "Flatten", "Add", "Div"}
+    standard |= {"Conv", "MaxPool", "AveragePool", "Flatten", "Reshape", "Add", "Div"}
     assert {node.op_type for node in loaded.graph.node} <= standard
     x = inputs(n_in)
     np.testing.assert_allclose(run_onnx(path, x), ours_on(model, x), rtol=TOL, atol=TOL)
@@ -452,3 +463,12 @@ def test_importing_autograd_and_its_export_module_loads_no_torch_or_onnx() -> No
     done = run_python(code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_cnn_on_flat_rows_goes_to_torch_and_back(torch) -> None:
+    name, model, shape = next(a for a in ARCHITECTURES if a[0] == "cnn-on-flat-rows-unflatten")
+    module = to_torch(model)
+    assert type(module[0]) is torch.nn.Unflatten and module[0].unflattened_size == (1, 8, 8)
+    back = from_torch(module)
+    x = inputs(shape)
+    np.testing.assert_array_equal(ours_on(back, x), ours_on(model, x))

@@ -1,10 +1,12 @@
-"""``backprop-lab export RUN_DIR --to torch|onnx -o FILE`` through the command line: 03's and 05's
-saved models give our outputs under onnxruntime and PyTorch, 03's report has the ONNX model's test
-accuracy next to ours, and every run that cannot be exported is one error line with exit status 2."""
+"""``backprop-lab export RUN_DIR --to torch|onnx -o FILE`` through the command line: 03's (MLP and CNN) and
+05's saved models give our outputs under onnxruntime and PyTorch, 03's report has the ONNX model's test
+accuracy next to ours, and every run that cannot be exported, or whose model.json was tampered with, is one
+error line with exit status 2."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,23 +21,29 @@ from projects.catalog import p03_mnist, p05_tabular
 from projects.datasets.csv_table import read_csv
 from projects.datasets.mnist import load_embedded
 from projects.lab import cli
-from projects.lab.model_files import load_mlp
+from projects.lab.model_files import load_model
 
 TOL = 1e-5
 
 
+CNN_RUN = "cnn/03-mnist"  # the 03 run with --model cnn, in its own output folder
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> Path:
-    """A small 03 run and a 05 run (penguins), made through the command line."""
+    """A small 03 run of each model and a 05 run (penguins), made through the command line."""
     out = tmp_path_factory.mktemp("runs")
     small_03 = ["--quick", "--epochs", "1", "--train-size", "500", "--test-size", "1000", "--hidden", "32"]
     assert cli.main(["run", "03", *small_03, "--no-progress", "--out", str(out)]) == 0
+    small_cnn = ["--model", "cnn", "--quick", "--epochs", "2", "--train-size", "1000", "--test-size", "1000"]
+    small_cnn += ["--channels", "4,8", "--cnn-hidden", "32", "--lr", "0.003"]
+    assert cli.main(["run", "03", *small_cnn, "--no-progress", "--out", str(out / "cnn")]) == 0
     assert cli.main(["run", "05", "--no-progress", "--out", str(out)]) == 0
     return out
 
 
 def ours(run_dir: Path, X: np.ndarray) -> np.ndarray:
-    model, _ = load_mlp(run_dir / "model", "model")
+    model, _ = load_model(run_dir / "model", "model")
     with no_grad():
         return model(Tensor(X)).data
 
@@ -57,17 +65,23 @@ def error_lines(capsys) -> list[str]:
 # ---- exports that work ----------------------------------------------------------------------------------
 
 
-def test_03_report_has_the_onnx_accuracy_next_to_ours(runs) -> None:
+@pytest.mark.parametrize("run", ["03-mnist", CNN_RUN])
+def test_03_report_has_the_onnx_accuracy_next_to_ours(runs, run) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    metrics = json.loads((runs / "03-mnist" / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((runs / run / "metrics.json").read_text(encoding="utf-8"))
     assert list(metrics)[:2] == ["test_accuracy", "onnx_test_accuracy"]
     assert metrics["onnx_test_accuracy"] == metrics["test_accuracy"] > 0.2  # chance: 0.1
     assert metrics["onnx_same_predictions"] is True and metrics["onnx_max_logit_difference"] < TOL
 
 
 @pytest.mark.parametrize(
-    "project, inputs", [("03-mnist", lambda d: mnist_inputs()), ("05-tabular", penguin_features)]
+    "project, inputs",
+    [
+        ("03-mnist", lambda d: mnist_inputs()),
+        (CNN_RUN, lambda d: mnist_inputs()),
+        ("05-tabular", penguin_features),
+    ],
 )
 def test_export_to_onnx_gives_our_outputs(runs, project, inputs, tmp_path, capsys) -> None:
     pytest.importorskip("onnx")
@@ -81,27 +95,32 @@ def test_export_to_onnx_gives_our_outputs(runs, project, inputs, tmp_path, capsy
     np.testing.assert_allclose(run_onnx(path, X), ours(runs / project, X), rtol=TOL, atol=TOL)
 
 
-def test_03_onnx_model_takes_the_784_pixels_and_scores_our_test_accuracy(runs, tmp_path) -> None:
-    pytest.importorskip("onnx")
+@pytest.mark.parametrize("run", ["03-mnist", CNN_RUN])
+def test_03_onnx_model_takes_the_784_pixels_and_scores_our_test_accuracy(runs, run, tmp_path) -> None:
+    onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
     from autograd.export import run_onnx
 
     path = tmp_path / "mnist.onnx"
-    assert cli.main(["export", str(runs / "03-mnist"), "--to", "onnx", "-o", str(path)]) == 0
+    assert cli.main(["export", str(runs / run), "--to", "onnx", "-o", str(path)]) == 0
+    (graph_input,) = onnx.load(path).graph.input
+    assert [d.dim_value or d.dim_param for d in graph_input.type.tensor_type.shape.dim] == ["batch", 784]
     data = load_embedded()
     X, y = p03_mnist.flatten(data.test_images), data.test_labels
     assert X.shape[1] == 784 and 0 <= X.min() and X.max() <= 1
     accuracy_onnx = (run_onnx(path, X).argmax(axis=1) == y).mean()
-    accuracy_ours = (ours(runs / "03-mnist", X).argmax(axis=1) == y).mean()
-    assert accuracy_onnx == accuracy_ours > 0.2  # a one-epoch model; chance is 0.1
+    accuracy_ours = (ours(runs / run, X).argmax(axis=1) == y).mean()
+    assert accuracy_onnx == accuracy_ours > 0.2  # a model of one or two epochs; chance is 0.1
 
 
 def test_export_to_torch_loads_without_backprop_lab(runs, tmp_path) -> None:
     pytest.importorskip("torch")
-    inputs = {"03-mnist": mnist_inputs(), "05-tabular": penguin_features(runs / "05-tabular")}
+    folders = {"03-mnist": "03-mnist", "03-cnn": CNN_RUN, "05-tabular": "05-tabular"}
+    inputs = {"03-mnist": mnist_inputs(), "03-cnn": mnist_inputs()}
+    inputs["05-tabular"] = penguin_features(runs / "05-tabular")
     for project, X in inputs.items():
         path = tmp_path / f"{project}.pt"
-        assert cli.main(["export", str(runs / project), "--to", "torch", "-o", str(path)]) == 0
+        assert cli.main(["export", str(runs / folders[project]), "--to", "torch", "-o", str(path)]) == 0
         np.save(tmp_path / f"{project}.x.npy", X)
     code = textwrap.dedent(
         """
@@ -121,7 +140,9 @@ def test_export_to_torch_loads_without_backprop_lab(runs, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     for project, X in inputs.items():
         theirs = np.load(tmp_path / f"{project}.y.npy")
-        np.testing.assert_allclose(theirs, ours(runs / project, X), rtol=TOL, atol=TOL, err_msg=project)
+        np.testing.assert_allclose(
+            theirs, ours(runs / folders[project], X), rtol=TOL, atol=TOL, err_msg=project
+        )
 
 
 # ---- runs that cannot be exported: one line, status 2 ---------------------------------------------------
@@ -172,3 +193,54 @@ def test_a_missing_extra_is_one_line_naming_the_install_command(runs, blocked, t
         == f"backprop-lab: error: {blocked} is not installed; install the export extra: {INSTALL_EXTRA}\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def conv(n_in: int, n_out: int, kernel: int) -> dict:
+    return {"type": "Conv2d", "in_channels": n_in, "out_channels": n_out, "kernel_size": [kernel] * 2}
+
+
+HUGE_CONVOLUTIONS = [  # 52 million weights in the second convolution
+    {"type": "Unflatten", "dim": 1, "sizes": [1, 8, 8]},
+    {**conv(1, 65536, 3), "stride": [1, 1], "padding": [0, 0]},
+    {**conv(65536, 32, 5), "stride": [1, 1], "padding": [0, 0]},
+]
+
+
+def tamper_layers(run_dir: Path, tmp_path: Path, change) -> Path:
+    """A copy of the CNN run whose model.json's ``layers`` went through ``change``."""
+    copy = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    meta = json.loads((copy / "model" / "model.json").read_text(encoding="utf-8"))
+    change(meta["layers"])
+    (copy / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    return copy
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda layers: layers[1].update(out_channels=100_000), "'out_channels' must be an integer from 1"),
+        (
+            lambda layers: layers[1].update(out_channels=5),
+            "layer 4 (Conv2d): takes 4 channels, gets the shape",
+        ),
+        (lambda layers: layers[0].update(sizes=[1, 28, 32]), "layer 8 (Linear): takes 128 features"),
+        (lambda layers: layers[1].update(kernel_size=[64, 64]), "a Conv2d window of 64 does not fit"),
+        (lambda layers: layers[0].update(sizes=[1, 4096, 4096]), "numbers per input, too many"),
+        (lambda layers: layers[1].update(in_channels=True), "'in_channels' must be an integer"),
+        (lambda layers: layers.insert(0, {"type": "Flatten"}), "the first layer must be Unflatten or Linear"),
+        (lambda layers: layers[2].update(type="Lambda"), "unknown layer type"),
+        (lambda layers: layers[2].update(name="__import__"), "unknown activation"),
+        (lambda layers: layers[-1].update(out_features=3_000_000, in_features=32), "'out_features' must be"),
+        (lambda layers: layers.__setitem__(slice(None), HUGE_CONVOLUTIONS), "more than the 10,000,000"),
+        (lambda layers: layers[-1].update(out_features=11), "array '10.weight' has shape (32, 10), expected"),
+        (lambda layers: layers.clear(), "must give 'layers'"),
+    ],
+)
+def test_a_tampered_cnn_description_is_one_line_before_anything_is_allocated(
+    runs, change, expected, tmp_path, capsys
+) -> None:
+    run_dir = tamper_layers(runs / CNN_RUN, tmp_path, change)
+    assert cli.main(["export", str(run_dir), "--to", "onnx", "-o", str(tmp_path / "m.onnx")]) == 2
+    lines = error_lines(capsys)
+    assert len(lines) == 1 and lines[0].startswith("backprop-lab: error: ") and expected in lines[0], lines
+    assert not (tmp_path / "m.onnx").exists()

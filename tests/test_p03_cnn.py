@@ -1,17 +1,21 @@
-"""Project 03 with ``--model cnn``: the LeNet-style network in quick mode (learns, writes its figures and
-feature maps), its shapes and per-model defaults, and its option errors."""
+"""Project 03 with ``--model cnn``: the LeNet-style network in quick mode (learns, writes its figures, feature
+maps and ``model/``, which reads back as the same network; its ONNX export scores its test accuracy), its
+shapes and per-model defaults, and its option errors."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
 import pytest
 from conftest import assert_figures_written
 
-from autograd import Tensor
+from autograd import Tensor, no_grad
 from autograd.errors import UsageError
+from autograd.nn import Sequential
 from projects.catalog import p03_mnist
+from projects.lab.model_files import load_model, save_sequential
 
 FIGURES = ("curves.png", "confusion_matrix.png", "misclassified.png", "per_class_accuracy.png")
 
@@ -25,6 +29,12 @@ def test_quick_cnn_run_learns_and_draws_the_feature_maps(tmp_path):
     assert metrics["test_accuracy"] > 0.8  # chance is 0.1
     assert_figures_written(tmp_path, (*FIGURES, "feature_maps.png"))
     json.dumps(metrics)
+    model, meta = load_model(tmp_path / "model", "model")
+    assert isinstance(model, Sequential) and meta["classes"] == [str(k) for k in range(10)]
+    assert [layer["type"] for layer in meta["layers"]][:2] == ["Unflatten", "Conv2d"]
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+        assert metrics["onnx_test_accuracy"] == metrics["test_accuracy"]
+        assert metrics["onnx_same_predictions"] is True and metrics["onnx_max_logit_difference"] < 1e-5
 
 
 def test_lenet_shapes_parameters_and_feature_maps():
@@ -40,6 +50,16 @@ def test_lenet_shapes_parameters_and_feature_maps():
     assert logits.shape == (3, 10)
     maps = model.first_feature_maps(np.ones(784, dtype=np.float32))
     assert maps.shape == (4, 24, 24) and maps.min() >= 0  # after ReLU
+
+
+def test_the_saved_cnn_reads_back_as_the_same_function(tmp_path):
+    lenet = p03_mnist.LeNet(28, 10, channels=(3, 5), hidden=7, seed=2)
+    save_sequential(tmp_path, lenet.sequential(), input="pixels")
+    model, meta = load_model(tmp_path, "model")
+    assert meta["input"] == "pixels" and len(model) == 11
+    x = Tensor(np.random.default_rng(1).random((6, 784), dtype=np.float32))
+    with no_grad():
+        np.testing.assert_array_equal(model(x).data, lenet(x).data)
 
 
 def test_model_defaults_and_overrides():
