@@ -34,7 +34,8 @@ def test_quick_cnn_run_learns_and_draws_the_feature_maps(tmp_path):
     assert [layer["type"] for layer in meta["layers"]][:2] == ["Unflatten", "Conv2d"]
     if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
         assert metrics["onnx_test_accuracy"] == metrics["test_accuracy"]
-        assert metrics["onnx_same_predictions"] is True and metrics["onnx_max_logit_difference"] < 1e-5
+        # float32 logits up to about 20 summed over 800 products: measured 5.7e-6 for the quick CNN
+        assert metrics["onnx_same_predictions"] is True and metrics["onnx_max_logit_difference"] < 1e-4
 
 
 def test_lenet_shapes_parameters_and_feature_maps():
