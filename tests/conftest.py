@@ -1,5 +1,6 @@
 """Shared test helpers: a seeded generator, a project's quick run shared by its tests, figure checks, the
-Tensor-op gradchecks and hypothesis strategies, and the optimizer replay against PyTorch."""
+Chromium that the browser tests launch, the Tensor-op gradchecks and hypothesis strategies, and the
+optimizer replay against PyTorch."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor, Value
 from autograd.gradcheck import gradcheck
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, for the tests marked ``browser`` (Playwright drives it)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
