@@ -35,6 +35,21 @@ def timed_both(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def count_nodes(root) -> int:
+    """Nodes reachable from ``root``, following ours' ``_parents``, microgpt's ``_children`` or
+    micrograd's ``_prev``."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(
+            getattr(node, "_parents", None) or getattr(node, "_children", None) or getattr(node, "_prev", ())
+        )
+    return len(seen)
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
