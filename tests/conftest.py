@@ -90,6 +90,15 @@ def broadcast_shapes(draw, shapes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return (shape, small) if draw(st.booleans()) else (small, shape)
 
 
+def reduction_axes(ndim: int):
+    """A reduction's ``axis`` for an ``ndim``-array: None, one axis (negative ones too) or distinct axes."""
+    return st.one_of(
+        st.none(),
+        st.integers(-ndim, ndim - 1),
+        st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple),
+    )
+
+
 # ---- optimizers against PyTorch --------------------------------------------------------------------------
 
 

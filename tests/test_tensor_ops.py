@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from conftest import broadcast_shapes, check, float_arrays, shapes, t64
+from conftest import broadcast_shapes, check, float_arrays, reduction_axes, shapes, t64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -151,13 +151,7 @@ def array_and_axis(draw):
     # unique entries on a grid of 0.01: no ties, and no two entries within the finite-difference step
     grid = st.integers(-300, 300).map(lambda i: i / 100)
     x = draw(hnp.arrays(np.float64, shapes, elements=grid, unique=True))
-    axis = draw(
-        st.one_of(
-            st.none(),
-            st.integers(-x.ndim, x.ndim - 1),
-            st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim, unique=True).map(tuple),
-        )
-    )
+    axis = draw(reduction_axes(x.ndim))
     return x, axis, draw(st.booleans())
 
 

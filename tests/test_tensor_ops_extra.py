@@ -8,7 +8,7 @@ import inspect
 
 import numpy as np
 import pytest
-from conftest import broadcast_shapes, check, float_arrays, shapes, t64
+from conftest import broadcast_shapes, check, float_arrays, reduction_axes, shapes, t64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -221,13 +221,7 @@ def array_and_axis(draw, min_side=1):
             elements=st.floats(-3, 3),
         )
     )
-    axis = draw(
-        st.one_of(
-            st.none(),
-            st.integers(-x.ndim, x.ndim - 1),
-            st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim, unique=True).map(tuple),
-        )
-    )
+    axis = draw(reduction_axes(x.ndim))
     return x, axis, draw(st.booleans())
 
 
