@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class UsageError(Exception):
     """Bad input from the user: a file, a flag, a column, an expression. Exit status 2."""
@@ -20,3 +22,15 @@ def check_options(checks: list[tuple[bool, str]]) -> None:
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file-system error: the path(s) involved and the reason, e.g.
+    ``runs/03-mnist: Permission denied`` or ``No space left on device (the disk is full)``."""
+    reason = error.strerror or str(error) or type(error).__name__
+    if error.errno == errno.ENOSPC:
+        reason += " (the disk is full)"
+    elif error.errno == errno.ELOOP:
+        reason += " (a symbolic link that loops)"
+    paths = [str(p) for p in (error.filename, error.filename2) if p not in (None, "")]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
-from autograd.files import write_npz
+from autograd.files import read_npz, write_npz
 from autograd.functional import avg_pool2d, conv2d, max_pool2d
 from autograd.scalar import Value
 from autograd.tensor import Tensor
@@ -209,8 +209,7 @@ class Module:
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save` (``allow_pickle=False``: arrays only, never code)."""
-        with np.load(path, allow_pickle=False) as data:
-            self.load_state_dict({k: data[k] for k in data.files})
+        self.load_state_dict(read_npz(path, {k: v.shape for k, v in self.state_dict().items()}))
 
 
 def reset_grads(params: Iterable[Value | Tensor], set_to_none: bool = True) -> None:

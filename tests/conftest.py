@@ -32,6 +32,43 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
 
 
+MEMORY_LIMIT = 1 << 30
+"""The most memory (address space, bytes) a hostile input may make the program take: 1 GiB."""
+
+
+def run_under_memory_limit(code: str, limit: int = MEMORY_LIMIT, cwd=None):
+    """Run ``code`` with ``python -c`` under RLIMIT_AS = ``limit`` (the worktree importable, one BLAS
+    thread) and return the CompletedProcess (text). Without the fixes under test, the fixtures these tests
+    feed would need far more than the limit, and the child would die with a MemoryError."""
+    import os
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        preexec_fn=limit_memory,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def memory_limited():
+    """``memory_limited(code)``: see :func:`run_under_memory_limit`."""
+    return run_under_memory_limit
+
+
 def quick_run_fixture(module: Any, **settings: Any) -> Any:
     """A module-scoped fixture ``quick_run`` -> (metrics, folder): ``module.run`` once in quick mode,
     shared by the tests of one project's file. Use: ``quick_run = quick_run_fixture(p02)``."""

@@ -15,7 +15,7 @@ from autograd.errors import TrainingError, UsageError
 from autograd.nn import MLP, Module
 from autograd.optim import SGD, Adam
 from projects.datasets.synthetic import two_moons
-from projects.lab.training import History, fit
+from projects.lab.training import Checkpoint, EarlyStopping, History, fit
 
 
 def moons(n: int = 48) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +113,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
         batch_size=16,
         rng=np.random.default_rng(1),
         evaluate=scripted_evaluate(optimizer, 2, [1.0, 0.4, 0.6, 0.7, 0.8, 0.9, 0.3, 0.2, 0.1, 0.1]),
-        patience=3,
+        callbacks=[EarlyStopping(patience=3)],
         progress=False,
         on_epoch_end=lambda epoch, h: states.append(model.state_dict()),
     )
@@ -185,9 +185,10 @@ def train(
         batch_size=10,
         rng=np.random.default_rng(rng_seed if not resume else 12345),
         evaluate=evaluate,
-        patience=patience,
-        checkpoint=checkpoint,
-        resume=resume,
+        callbacks=[
+            *([EarlyStopping(patience)] if patience is not None else []),
+            *([Checkpoint(checkpoint, resume=resume)] if checkpoint is not None else []),
+        ],
         progress=False,
     )
     return model, history
@@ -229,8 +230,7 @@ def test_resume_from_another_architecture_is_a_usage_error(tmp_path: Path) -> No
             epochs=2,
             batch_size=10,
             rng=np.random.default_rng(0),
-            checkpoint=tmp_path / "c.npz",
-            resume=True,
+            callbacks=[Checkpoint(tmp_path / "c.npz", resume=True)],
             progress=False,
         )
 
@@ -252,3 +252,232 @@ def test_checkpoint_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"]  # and no temporary file is left
     _, history = train(2, path, resume=True)  # it still loads: nothing left to do after epoch 2
     assert history.epochs == [1, 2]
+
+
+# ---- each callback on its own ------------------------------------------------------------------------------
+
+
+def test_guard_names_an_overflow_in_the_data_not_the_learning_rate() -> None:
+    X, y = moons(16)
+    X[3, 1] = np.inf  # what standardizing values near 1e308 gives
+    model = new_model()
+    with pytest.raises(TrainingError) as info:
+        fit(
+            model,
+            SGD(model.parameters(), lr=1e-9),
+            bce,
+            (X, y),
+            epochs=2,
+            batch_size=4,
+            rng=np.random.default_rng(0),
+            progress=False,
+        )
+    message = str(info.value)
+    assert "overflow in the data" in message and "epoch 1, step 1" in message
+    assert "lower learning rate" not in message
+
+
+def test_guard_stops_a_loss_that_explodes_while_still_finite() -> None:
+    from projects.lab.training import Batch, DivergenceGuard, Loop
+
+    model = new_model()
+    guard = DivergenceGuard(factor=100.0)
+    loop = Loop(model, SGD(model.parameters(), lr=3.0), np.random.default_rng(0), epochs=5)
+    guard.on_train_begin(loop)
+    guard.on_batch(loop, Batch(1, 1, 4, 0.7, np.zeros((2, 2))))
+    guard.on_batch(loop, Batch(1, 2, 4, 99.0, np.zeros((2, 2))))  # 141 x the first loss, within the floor
+    with pytest.raises(
+        TrainingError, match=r"loss became 101 at epoch 1, step 3 .*lower learning rate \(now 3\)"
+    ):
+        guard.on_batch(loop, Batch(1, 3, 4, 101.0, np.zeros((2, 2))))
+
+
+def test_guard_stops_when_a_weight_is_no_longer_finite() -> None:
+    from projects.lab.training import DivergenceGuard, Loop
+
+    model = new_model()
+    loop = Loop(model, SGD(model.parameters(), lr=1e6), np.random.default_rng(0), epochs=5)
+    DivergenceGuard().on_epoch_end(loop, 1, {"train_loss": 1.0})  # finite: nothing happens
+    model.parameters()[0].data[0, 0] = np.nan
+    with pytest.raises(TrainingError, match="weights became inf or nan in epoch 2"):
+        DivergenceGuard().on_epoch_end(loop, 2, {"train_loss": 1.0})
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_heartbeat_prints_at_most_one_line_per_interval_and_nothing_until_started() -> None:
+    import io
+
+    from projects.lab.training import Heartbeat
+
+    clock, stream = FakeClock(), io.StringIO()
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
+    clock.now += 60
+    assert not beat.beat("ignored: not started")
+    beat.start("03-mnist", announce=True)
+    printed = []
+    for _ in range(100):  # 100 steps of 0.4 s: 40 s
+        clock.now += 0.4
+        printed.append(beat.beat("epoch 1/3"))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "03-mnist: started"
+    assert len(lines) == 1 + 7 and sum(printed) == 7  # at 5.2, 10.4, ..., 36.4 s: never 10 s of silence
+    assert lines[1] == "03-mnist: epoch 1/3 [5 s]"
+    beat.stop()
+    clock.now += 60
+    assert not beat.beat("stopped")
+
+
+def test_progress_feeds_the_heartbeat_with_epoch_step_and_loss() -> None:
+    import io
+
+    from projects.lab.training import Heartbeat, Progress
+
+    clock, stream = FakeClock(), io.StringIO()
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
+    beat.start("02-xor")
+
+    class SlowLoss:  # every batch takes 3 s on the fake clock
+        def __call__(self, model, xb, yb):
+            clock.now += 3.0
+            return bce(model, xb, yb)
+
+    X, y = moons(16)
+    model = new_model()
+    fit(
+        model,
+        SGD(model.parameters(), lr=0.1),
+        SlowLoss(),
+        (X, y),
+        epochs=2,
+        batch_size=4,
+        rng=np.random.default_rng(0),
+        callbacks=[Progress("xor", False, beat)],
+        progress=False,
+    )
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4  # 8 batches, 24 s: a line every 6 s (two batches), never more than 10 s apart
+    assert lines[0].startswith("02-xor: xor: epoch 1/2, step 2/4, loss ") and lines[0].endswith("[6 s]")
+
+
+def test_early_stopping_alone_reads_its_state_from_the_history() -> None:
+    from projects.lab.training import Loop
+
+    model = new_model()
+    loop = Loop(model, SGD(model.parameters(), lr=0.1), np.random.default_rng(0), epochs=10)
+    stopper = EarlyStopping(patience=2)
+    for epoch, score in enumerate([0.5, 0.3, 0.3, 0.4], start=1):
+        loop.history.record(epoch, {"train_loss": 1.0, "val_loss": score})
+        stopper.on_epoch_end(loop, epoch, {})
+    assert loop.history.best_epoch == 2 and loop.history.stopped_early  # a tie is no improvement
+    with pytest.raises(UsageError, match="patience"):
+        EarlyStopping(patience=0)
+
+
+def test_goal_stop_alone() -> None:
+    from projects.lab.training import GoalStop, Loop
+
+    model = new_model()
+    loop = Loop(model, SGD(model.parameters(), lr=0.1), np.random.default_rng(0), epochs=10)
+    goal = GoalStop(lambda epoch, history: epoch >= 3)
+    goal.on_epoch_end(loop, 2, {})
+    assert not loop.history.stopped_early
+    goal.on_epoch_end(loop, 3, {})
+    assert loop.history.stopped_early
+
+
+def config_run(path: Path, epochs: int, config: dict, resume: bool = False, extra_seed: int = 0):
+    X, y = moons(40)
+    model = new_model(seed=5)
+    extra = np.random.default_rng(extra_seed)  # a generator the loss uses (augmentation, say)
+    draws: list[float] = []
+
+    def noisy(m: Module, xb: np.ndarray, yb: np.ndarray) -> Tensor:
+        draws.append(float(extra.normal()))
+        return bce(m, xb + 0.01 * draws[-1], yb)
+
+    history = fit(
+        model,
+        Adam(model.parameters(), lr=0.03),
+        noisy,
+        (X, y),
+        epochs=epochs,
+        batch_size=10,
+        rng=np.random.default_rng(11),
+        progress=False,
+        callbacks=[Checkpoint(path, resume=resume, config=config, rngs=[extra])],
+    )
+    return model, history
+
+
+def test_a_checkpoint_keeps_further_random_generators(tmp_path: Path) -> None:
+    whole, whole_history = config_run(tmp_path / "a.npz", 4, {"hidden": 6})
+    config_run(tmp_path / "b.npz", 2, {"hidden": 6})
+    resumed, resumed_history = config_run(tmp_path / "b.npz", 4, {"hidden": 6}, resume=True, extra_seed=99)
+    assert weights_equal(whole, resumed) and resumed_history.to_json() == whole_history.to_json()
+
+
+def test_resume_refuses_another_configuration_naming_the_fields(tmp_path: Path) -> None:
+    config_run(tmp_path / "c.npz", 2, {"activation": "tanh", "lr": 0.03, "hidden": [6]})
+    with pytest.raises(UsageError) as info:
+        config_run(tmp_path / "c.npz", 3, {"activation": "relu", "lr": 0.03, "hidden": (6,)}, resume=True)
+    assert "another configuration (activation: 'tanh' there, 'relu' now)" in str(info.value)
+
+
+def test_resume_refuses_a_checkpoint_past_the_epochs_asked_for(tmp_path: Path) -> None:
+    config_run(tmp_path / "d.npz", 3, {})
+    with pytest.raises(UsageError, match="at epoch 3, past the 2 epochs asked for"):
+        config_run(tmp_path / "d.npz", 2, {}, resume=True)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
+def test_a_damaged_checkpoint_is_a_usage_error(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "e.npz"
+    config_run(path, 1, {})
+    data = path.read_bytes()
+    path.write_bytes(
+        {"truncate": data[: len(data) // 2], "empty": b"", "garbage": b"PK\x03\x04" + data[:40]}[damage]
+    )
+    with pytest.raises(UsageError, match="cannot resume"):
+        config_run(path, 2, {}, resume=True)
+
+
+def test_heartbeat_speaks_between_training_steps_too() -> None:
+    """Drawing or evaluating, with no training step to report: a tick still prints a line every interval."""
+    import io
+
+    from projects.lab.training import Heartbeat
+
+    clock, stream = FakeClock(), io.StringIO()
+    beat = Heartbeat(interval=5.0, clock=clock, stream=stream, thread=False)
+    beat.start("04-visualizer", announce=True)
+    clock.now += 6
+    assert beat.beat("moons: epoch 80/80, step 7/7, loss 0.05")
+    for _ in range(30):  # 15 s of drawing, ticked every half second as the background thread does
+        clock.now += 0.5
+        beat.tick()
+    assert stream.getvalue().splitlines() == [
+        "04-visualizer: started",
+        "04-visualizer: moons: epoch 80/80, step 7/7, loss 0.05 [6 s]",
+        "04-visualizer: still working [11 s]",
+        "04-visualizer: still working [16 s]",
+        "04-visualizer: still working [21 s]",
+    ]
+
+
+def test_heartbeat_thread_starts_and_stops() -> None:
+    import io
+
+    from projects.lab.training import Heartbeat
+
+    beat = Heartbeat(interval=3600.0, stream=io.StringIO())
+    beat.start("x")
+    assert beat._worker is not None and beat._worker.is_alive()
+    beat.stop()
+    assert beat._worker is None and not beat.enabled

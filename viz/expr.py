@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, Union
 
@@ -100,16 +101,22 @@ def parse_expression(text: str) -> Expression:
         raise UsageError(f"cannot parse expression {_short(text)!r}: {e or type(e).__name__}") from None
     text = text.strip()
     names: list[str] = []
-    # iterative walk (no recursion): (node, depth)
-    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    # iterative walk (no recursion): (node, depth, whether the path to it is a chain of binary operators)
+    stack: list[tuple[ast.AST, int, bool]] = [(tree.body, 1, True)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, chain = stack.pop()
         if depth > MAX_DEPTH:
+            if chain:  # a + b + c + ... parses as ((a + b) + c) + ...: long, not nested by the writer
+                raise UsageError(
+                    f"the expression chains more than {MAX_DEPTH} operations in a row (a sum or product of "
+                    f"more than {MAX_DEPTH} terms, say); the limit is {MAX_DEPTH}"
+                )
             raise UsageError(f"the expression is nested more than {MAX_DEPTH} levels deep")
         children = _check_node(text, node)
         if isinstance(node, ast.Name) and node.id not in names:
             names.append(node.id)
-        stack.extend((child, depth + 1) for child in children)
+        link = chain and isinstance(node, ast.BinOp)
+        stack.extend((child, depth + 1, link) for child in children)
     ordered = sorted(names, key=lambda n: _first_position(tree, n))
     return Expression(text, tree, tuple(ordered))
 
@@ -175,7 +182,8 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     values: dict[str, float] = {}
     for item in items:
         name, sep, number = item.partition("=")
-        name, number = name.strip(), number.strip()
+        # Python reads identifiers in NFKC form (the parser turns "ｘ" into "x", "µ" into "μ"): so do we
+        name, number = unicodedata.normalize("NFKC", name.strip()), number.strip()
         if not sep or not name or not number:
             raise UsageError(f"--set {item}: expected NAME=NUMBER, e.g. --set x=2 w=-3")
         if not name.isidentifier():

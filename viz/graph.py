@@ -31,6 +31,7 @@ import html
 import math
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -302,10 +303,19 @@ def draw_graph(
     heading = [f"<b>{_esc(title)}</b>"] if title else []
     if frame is None and not gradients:
         heading.append(_esc(NO_GRADIENTS_NOTE))
-    summarized = max_nodes is not None and len(order) > max_nodes
+    tangled = layout_cost(order) > MAX_LAYOUT_COST
+    summarized = max_nodes is not None and (len(order) > max_nodes or tangled)
     if summarized:
         assert max_nodes is not None
-        _draw_summary(graph, order, names, grads, scale, groups or {}, max_nodes, gradients)
+        # fewer boxes until the summary itself is easy to lay out: merging nodes of many depths (the
+        # products of a long sum x0*x0 + x1*x1 + ...) can tangle a summary of a graph that was not
+        limit = max_nodes
+        while limit > 2 and layout_cost(order, _group_keys(order, groups or {}, limit)[0]) > MAX_LAYOUT_COST:
+            limit //= 2
+        why = (
+            f"exceed max_nodes={max_nodes}" if len(order) > max_nodes else "have long edges (slow to lay out)"
+        )
+        _draw_summary(graph, order, names, grads, scale, groups or {}, limit, gradients, why)
     else:
         _draw_full(graph, order, names, grads, scale, edge_labels, frame, gradients, compact)
     if legend and gradients:  # above the drawing, as the graph's label: it takes no place in the layout
@@ -433,6 +443,37 @@ def _draw_full(
             graph.edge(dot_id(index[id(parent)]), op_id, **edge_attrs)
 
 
+MAX_LAYOUT_COST = 250
+"""Past this :func:`layout_cost` a graph is summarized, whatever its number of nodes (``dot`` needs 0.4 s
+for a flat sum ``x+x+...+x`` of 23 terms, cost 231, but 13 s for 40 terms, cost 741, and minutes beyond)."""
+
+
+def layout_cost(order: Sequence[Node], keys: Mapping[int, tuple[Any, ...]] | None = None) -> int:
+    """How many ranks the long edges of the drawing cross: the virtual nodes Graphviz's ``dot`` must route,
+    whose number (not the number of nodes) makes its layout slow. A node used at many depths, like x in
+    ``x+x+...+x``, has an edge to each user across every rank between. Each node is ranked as late as
+    possible (just before its first user), as a layout would place it; with ``keys`` (see
+    :func:`_group_keys`), the same for the summary's boxes, ranked in the order of their members' smallest
+    ranks."""
+    used_by: dict[int, list[Node]] = {}
+    for node in order:
+        for parent in node._parents:
+            used_by.setdefault(id(parent), []).append(node)
+    rank: dict[int, int] = {}
+    for node in reversed(order):
+        users = [rank[id(u)] for u in used_by.get(id(node), [])]
+        rank[id(node)] = min(users) - 1 if users else len(order)
+    if keys is not None:
+        lowest: dict[tuple[Any, ...], int] = {}
+        for key, box in keys.items():
+            lowest[box] = min(lowest.get(box, rank[key]), rank[key])
+        levels = {r: k for k, r in enumerate(sorted(set(lowest.values())))}  # boxes sit on consecutive ranks
+        box_rank = {box: levels[r] for box, r in lowest.items()}
+        edges = {(keys[id(p)], keys[id(n)]) for n in order for p in n._parents if keys[id(p)] != keys[id(n)]}
+        return sum(max(0, box_rank[b] - box_rank[a] - 1) for a, b in edges)
+    return sum(max(0, rank[id(n)] - rank[id(p)] - 1) for n in order for p in n._parents)
+
+
 def _op_family(op: str) -> str:
     """An op label without its constant: ``* 2`` and ``* 0.5`` are both ``*``; ``1 -`` is ``-``."""
     stripped = re.sub(r"(?<![\w.])[-+]?\d[\d.]*(e[-+]?\d+)?(?![\w.])", "", op).strip()
@@ -478,6 +519,7 @@ def _draw_summary(
     groups: Mapping[int, str],
     max_nodes: int,
     gradients: bool = True,
+    why: str | None = None,
 ) -> None:
     keys, width = _group_keys(order, groups, max_nodes)
     depth = _depths(order)
@@ -528,7 +570,7 @@ def _draw_summary(
     merged = sum(len(nodes) for nodes in members.values() if len(nodes) > 1)
     how = "same operation at the same depth" if width == 1 else f"same operation within {width} depths"
     note = [
-        f"Summary: {len(order)} nodes and {n_edges} edges exceed max_nodes={max_nodes};",
+        f"Summary: {len(order)} nodes and {n_edges} edges {why or f'exceed max_nodes={max_nodes}'};",
         f"drawn as {len(members)} boxes ({merged} nodes merged by {how}; leaves by name or as one box).",
         f"Left out: the data and gradient of each merged node, the local derivative on each of the "
         f"{n_edges} edges" + (f", and {internal} edges inside a box." if internal else "."),
@@ -629,23 +671,37 @@ def dot_missing_error(source_path: Path) -> UsageError:
     )
 
 
+DOT_TIMEOUT_S = 20.0
+"""The longest ``dot`` may run on one drawing before it is stopped."""
+
+
 def render_bytes(graph: graphviz.Digraph, fmt: str, source_path: Path) -> bytes:
     """Run ``dot`` on the graph and return the ``fmt`` output.
 
     Without ``dot`` on PATH, writes the DOT source to ``source_path`` and raises a UsageError saying how to
-    install Graphviz and where the source is.
+    install Graphviz and where the source is; ``dot`` taking more than :data:`DOT_TIMEOUT_S` is stopped
+    with a UsageError.
     """
-    if shutil.which("dot") is None:
+    dot = shutil.which("dot")
+    if dot is None:
         write_text(source_path, graph.source)
         raise dot_missing_error(source_path)
-    try:
-        return graph.pipe(format=fmt, quiet=True)
-    except graphviz.ExecutableNotFound:
+    try:  # `dot` itself, with a time limit (graph.pipe has none)
+        done = subprocess.run(
+            [dot, f"-T{fmt}"], input=graph.source.encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT_S
+        )
+    except FileNotFoundError:
         write_text(source_path, graph.source)
         raise dot_missing_error(source_path) from None
-    except graphviz.CalledProcessError as e:
-        detail = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"Graphviz's `dot` failed: {detail[-1] if detail else e}") from None
+    except subprocess.TimeoutExpired:
+        raise UsageError(
+            f"Graphviz's `dot` did not finish within {DOT_TIMEOUT_S:g} s: the graph is too large or too "
+            "tangled to draw node by node; draw a summary (a smaller --max-nodes) or a smaller expression"
+        ) from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"Graphviz's `dot` failed: {detail[-1] if detail else f'status {done.returncode}'}")
+    return done.stdout
 
 
 def svg_size(svg: str) -> tuple[float, float]:

@@ -52,9 +52,11 @@ time each engine took and their ratio.
 class Config(RunConfig):
     """Settings of the engine comparison."""
 
-    epochs: int = option(100, "Full-batch SGD steps.")
-    hidden: int = option(8, "Width of both hidden layers.")
-    points: int = option(100, "Two-moons points.")
+    epochs: int = option(100, "Full-batch SGD steps.", low=1, high=10_000)
+    hidden: int = option(8, "Width of both hidden layers.", low=1, high=64)
+    points: int = option(
+        100, "Two-moons points (the scalar engine keeps a Python object per number).", low=4, high=2000
+    )
     noise: float = option(0.15, "Standard deviation of the noise added to the moons.")
     lr: float = option(0.5, "SGD learning rate.")
 

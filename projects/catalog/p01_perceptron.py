@@ -37,12 +37,14 @@ from viz.plots import plt, save_figure
 class Config(RunConfig):
     """Settings of the perceptron project (each field is a command-line flag)."""
 
-    points: int = option(100, "Number of points in the linearly separable set.", quick=30)
+    points: int = option(100, "Number of points in the linearly separable set.", quick=30, high=100_000)
     margin: float = option(
         0.1, "No point lies closer than this to the generating line (smaller margin: more updates)."
     )
     max_epochs: int = option(
-        1000, "Cap on full passes over the data (XOR never converges and hits it unless cycling is detected)."
+        1000,
+        "Cap on full passes over the data (XOR never converges and hits it unless cycling is detected).",
+        high=100_000,
     )
 
 

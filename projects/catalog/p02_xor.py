@@ -34,8 +34,8 @@ from autograd.errors import UsageError
 from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import SGD
 from projects.datasets.synthetic import xor
-from projects.lab.config import RunConfig, option
-from projects.lab.training import History, fit
+from projects.lab.config import RunConfig, check_bounds, option
+from projects.lab.training import Checkpoint, History, fit
 from viz.plots import plot_curves, plot_decision_regions, plt, save_figure
 from viz.training_plots import plot_table_heatmap
 
@@ -49,22 +49,36 @@ TABLE_ACTIVATIONS = ("sigmoid", "tanh")
 class Config(RunConfig):
     """Settings of the XOR project (each field is a command-line flag)."""
 
-    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).")
+    hidden: int = option(8, "Hidden units of the default network (2-hidden-1).", low=1, high=64)
     activation: str = option("tanh", "Hidden activation of the default network (sigmoid, tanh, relu, ...).")
     lr: float = option(2.0, "Learning rate of full-batch SGD (momentum 0.9) on the mean cross-entropy.")
     epochs: int = option(
-        200, "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run."
+        200,
+        "Epochs (= steps: the batch is all four points) of the main run, and the cap of every other run.",
+        low=1,
+        high=100_000,
     )
     seeds: int = option(
-        100, "How many seeds the default network is trained from, for the success rate.", quick=10
+        100,
+        "How many seeds the default network is trained from, for the success rate.",
+        quick=10,
+        low=1,
+        high=1000,
     )
     table_seeds: int = option(
-        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5
+        50, "Seeds per cell of the success-rate table (hidden width x activation).", quick=5, low=1, high=1000
     )
     table_widths: tuple[int, ...] = option(
-        TABLE_WIDTHS, "Hidden widths compared in the success-rate table.", quick=(2, 8)
+        TABLE_WIDTHS,
+        "Hidden widths compared in the success-rate table.",
+        quick=(2, 8),
+        low=1,
+        high=64,
+        max_len=8,
     )
-    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=80)
+    resolution: int = option(
+        200, "Grid points per axis of the decision-region picture.", quick=80, low=10, high=500
+    )
     checkpoint: pathlib.Path | None = option(
         None, "Checkpoint of the main run (the runner sets it to OUT/.checkpoints/02-xor.npz)."
     )
@@ -156,9 +170,13 @@ def train_xor(
     checkpoint: pathlib.Path | None = None,
     resume: bool = False,
     progress: bool | None = False,
+    settings: dict[str, Any] | None = None,
 ) -> XorRun:
     """Train a 2-hidden-1 scalar-engine MLP on XOR; with ``stop_when_solved``, stop at the first epoch
-    whose outputs are all within :data:`TOLERANCE` of the targets."""
+    whose outputs are all within :data:`TOLERANCE` of the targets. ``checkpoint``: written after every
+    epoch, recording ``settings`` (the options this run depends on); ``resume`` continues from it."""
+    if resume and checkpoint is None:
+        raise UsageError("--resume: no checkpoint was given to resume from")
     X, y = xor_data()
     model = MLP([2, hidden, 1], activation, engine="scalar", seed=model_seed)
     optimizer = SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
@@ -175,8 +193,7 @@ def train_xor(
         batch_size=len(X),
         rng=np.random.default_rng(model_seed),
         shuffle=False,
-        checkpoint=checkpoint,
-        resume=resume,
+        callbacks=[Checkpoint(checkpoint, resume, settings)] if checkpoint is not None else [],
         progress=progress,
         desc="xor",
         on_epoch_end=solved if stop_when_solved else None,
@@ -315,6 +332,7 @@ def write_gradient_graph(model: MLP, path: pathlib.Path) -> str:
 
 
 def validate(config: Config) -> None:
+    check_bounds(config)
     if config.hidden < 1:
         raise UsageError(f"--hidden must be at least 1, got {config.hidden}")
     if config.activation not in ACTIVATIONS or config.activation == "identity":
@@ -413,6 +431,7 @@ def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:
         checkpoint=config.checkpoint,
         resume=config.resume,
         progress=config.progress,
+        settings={k: getattr(config, k) for k in ("seed", "hidden", "activation", "lr")},
     )
     rate, _ = success_rate(config.hidden, config.activation, rate_seeds, config.lr, config.epochs)
     table = success_table(config, table_seeds)

@@ -35,7 +35,8 @@ from autograd.optim import Adam
 from projects.datasets import EMBEDDED
 from projects.datasets.csv_table import Table, read_csv, split_names
 from projects.datasets.tabular import Preprocessor, encode_target, infer_kinds, stratified_split
-from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option
+from projects.lab.model_files import load_mlp, read_json
 from projects.lab.training import History, fit
 from projects.plots.data import plot_class_bars
 from viz.plots import confusion_matrix, plot_confusion_matrix, plot_curves
@@ -57,12 +58,17 @@ class Config(RunConfig):
         None, "Comma-separated columns to treat as categorical even when their values are numbers (codes)."
     )
     test_fraction: float = option(0.25, "Share of each class held out for testing.")
-    hidden: tuple[int, ...] = option((16,), 'Hidden layer sizes, comma-separated ("" for a linear model).')
-    epochs: int = option(100, "Passes over the training rows.", quick=30)
-    batch_size: int = option(32, "Rows per AdamW step.")
+    hidden: tuple[int, ...] = option(
+        (16,), 'Hidden layer sizes, comma-separated ("" for a linear model).', low=1, high=1024, max_len=8
+    )
+    epochs: int = option(100, "Passes over the training rows.", quick=30, low=1, high=10_000)
+    batch_size: int = option(32, "Rows per AdamW step.", low=1, high=100_000)
     lr: float = option(5e-3, "AdamW's learning rate (weight decay 1e-4).")
     max_categories: int = option(
-        30, "Text columns with more distinct values than this are dropped (names, identifiers), and said."
+        30,
+        "Text columns with more distinct values than this are dropped (names, identifiers), and said.",
+        low=1,
+        high=1000,
     )
     run_dir: Path | None = option(
         None,
@@ -106,30 +112,19 @@ def save_model(folder: Path, model: MLP, preprocessor: Preprocessor) -> Path:
 
 
 def load_model(folder: str | Path) -> tuple[MLP, Preprocessor]:
-    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed)."""
+    """Read a model folder written by :func:`save_model` (arrays and JSON only: nothing is executed), every
+    size checked before anything is allocated (:func:`projects.lab.model_files.load_mlp`), the
+    preprocessing statistics finite (a standard deviation > 0) and fitting the model's inputs and classes."""
     folder = Path(folder).expanduser()
+    what = f"--model {folder}"
     if not folder.is_dir():
-        raise UsageError(f"--model {folder}: no such folder")
-    try:
-        meta = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
-        preprocessing = json.loads((folder / PREPROCESSING_FILE).read_text(encoding="utf-8"))
-        with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:
-            state = {k: arrays[k] for k in arrays.files}
-    except FileNotFoundError as e:
-        raise UsageError(
-            f"--model {folder}: missing {Path(e.filename).name}; is it a model folder?"
-        ) from None
-    except (OSError, ValueError) as e:
-        raise UsageError(f"--model {folder}: unreadable model files ({e})") from None
-    preprocessor = Preprocessor.from_json(preprocessing, str(folder / PREPROCESSING_FILE))
-    try:
-        model = MLP([int(n) for n in meta["sizes"]], activation=str(meta["activation"]), engine="tensor")
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError) as e:
-        raise UsageError(f"--model {folder}: weights do not match the model description ({e})") from None
+        raise UsageError(f"{what}: no such folder")
+    model, _ = load_mlp(folder, what)
+    preprocessor = Preprocessor.from_json(
+        read_json(folder / PREPROCESSING_FILE, what), str(folder / PREPROCESSING_FILE)
+    )
     if model.sizes[0] != len(preprocessor.feature_names()) or model.sizes[-1] != len(preprocessor.classes):
-        raise UsageError(f"--model {folder}: the weights do not fit the preprocessing (different runs?)")
-    model.eval()
+        raise UsageError(f"{what}: the weights do not fit the preprocessing (different runs?)")
     return model, preprocessor
 
 
@@ -163,6 +158,7 @@ def _check_config(config: Config) -> None:
     if not (config.lr > 0 and math.isfinite(config.lr)):
         raise UsageError(f"--lr must be a positive number (got {config.lr})")
     check_layer_sizes(config.hidden, allow_empty=True)
+    check_bounds(config)
 
 
 def read_table(config: Config) -> tuple[str, str, Table]:
@@ -348,8 +344,6 @@ def main(name: str, args: argparse.Namespace) -> int:
     model, preprocessor = load_model(args.model)
     table = read_csv(args.csv)
     labels, confidence, notes = predict_table(model, preprocessor, table)
-    for note in notes:
-        print(f"backprop-lab: note: {note}", file=sys.stderr)
     column = f"predicted_{preprocessor.target}"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -361,15 +355,18 @@ def main(name: str, args: argparse.Namespace) -> int:
         known = [(t, p) for t, p in zip(truth, labels) if t in preprocessor.classes]
         if known:
             right = sum(t == p for t, p in known)
-            print(
-                f"backprop-lab: note: {right} of {len(known)} rows with a known {preprocessor.target!r} "
-                f"predicted correctly ({right / len(known):.1%})",
-                file=sys.stderr,
+            notes.append(
+                f"{right} of {len(known)} rows with a known {preprocessor.target!r} "
+                f"predicted correctly ({right / len(known):.1%})"
             )
-    if args.out:
+    if args.out:  # written first, so that a file that cannot be written is the only thing said
         with atomic_open(args.out, "w", encoding="utf-8", newline="") as f:
             f.write(buffer.getvalue())
-        print(f"{len(labels)} rows labelled; written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+    for note in notes:
+        print(f"backprop-lab: note: {note}", file=sys.stderr)
+    if args.out:
+        print(f"{len(labels)} rows labelled; written to {args.out}", file=sys.stderr)
     return 0

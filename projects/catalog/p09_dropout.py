@@ -42,26 +42,30 @@ class Config(RunConfig):
     """Settings of the dropout project (each field is a command-line flag)."""
 
     train_points: int = option(
-        100, "Training points (a small set, so that a big network can memorize its noise)."
+        100, "Training points (a small set, so that a big network can memorize its noise).", high=100_000
     )
     test_points: int = option(
         1000,
         "Test points, drawn afresh from the same distribution (many, so that the gap is measured precisely).",
         quick=500,
+        high=100_000,
     )
     noise: float = option(
         0.35, "Standard deviation of the noise added to the moons (0.35: the classes overlap)."
     )
-    hidden: int = option(128, "Width of each of the MLP's two hidden layers.")
-    epochs: int = option(300, "Training epochs for each dropout rate.", quick=200)
+    hidden: int = option(128, "Width of each of the MLP's two hidden layers.", high=512)
+    epochs: int = option(300, "Training epochs for each dropout rate.", quick=200, high=100_000)
     lr: float = option(0.003, "Adam learning rate.")
-    batch_size: int = option(25, "Mini-batch size.")
+    batch_size: int = option(25, "Mini-batch size.", high=100_000)
     rates: tuple[float, ...] = option(
         (0.0, 0.2, 0.5),
         "Dropout probabilities to compare (comma-separated on the command line), each in [0, 1).",
+        max_len=10,
     )
-    mc_samples: int = option(20000, "Dropout masks averaged to check that E[dropout(x)] = x.", quick=4000)
-    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60)
+    mc_samples: int = option(
+        20000, "Dropout masks averaged to check that E[dropout(x)] = x.", quick=4000, high=200_000
+    )
+    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60, high=400)
 
 
 EXPLANATION = """\

@@ -5,6 +5,8 @@ It accepts a comma, semicolon, tab or ``|`` separator (sniffed), UTF-8 with or w
 (Latin-1 as a fallback), and skips blank lines. It refuses, with a :class:`~autograd.errors.UsageError` naming
 the file (and the line where it helps): a missing or unreadable file, a folder, a binary file, an empty file,
 a header without data rows, duplicate column names and rows whose field count differs from the header's.
+It also refuses a table past the limits (:data:`MAX_BYTES`, :data:`MAX_ROWS`, :data:`MAX_COLUMNS`,
+:data:`MAX_CELLS`), checked as it reads, so that no file can make it take gigabytes or minutes.
 
 :func:`parse_number` and :func:`is_missing` are the shared rules for what counts as a number and what counts
 as a missing value (``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``?``, an empty field).
@@ -23,6 +25,10 @@ from autograd.errors import UsageError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing", "#n/a"})
 _SNIFF_BYTES = 64 * 1024
+MAX_BYTES = 64 * 2**20  # 64 MiB
+MAX_ROWS = 50_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 2_000_000
 _DELIMITERS = ",;\t|"
 
 
@@ -84,6 +90,11 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
     name = str(path)
     file = Path(path).expanduser()
     try:
+        if file.is_file() and file.stat().st_size > MAX_BYTES:
+            raise UsageError(
+                f"{name}: {file.stat().st_size / 2**20:.0f} MiB; this program reads CSV files of at most "
+                f"{MAX_BYTES // 2**20} MiB ({MAX_ROWS:,} rows): take a sample of the rows"
+            )
         raw = file.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{name}: no such file") from None
@@ -110,6 +121,11 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
             if header is None:
                 header = _check_header(fields, name, reader.line_num)
                 continue
+            if len(rows) == MAX_ROWS or (len(rows) + 1) * len(header) > MAX_CELLS:
+                raise UsageError(
+                    f"{name}: more than {len(rows):,} data rows of {len(header)} columns; this program reads "
+                    f"at most {MAX_ROWS:,} rows and {MAX_CELLS:,} cells: take a sample of the rows"
+                )
             if len(fields) != len(header):
                 raise UsageError(
                     f"{name} line {reader.line_num}: {len(fields)} fields, but the header has {len(header)}"
@@ -125,6 +141,8 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
 
 
 def _check_header(fields: list[str], name: str, line: int) -> list[str]:
+    if len(fields) > MAX_COLUMNS:
+        raise UsageError(f"{name} line {line}: {len(fields)} columns; at most {MAX_COLUMNS} are read")
     columns = [field or f"column_{i + 1}" for i, field in enumerate(fields)]
     seen: set[str] = set()
     for column in columns:

@@ -11,6 +11,8 @@ An IDX file is a header followed by the array's bytes, big-endian, in row-major 
 So MNIST's training images are ``00 00 08 03 | 60000 28 28 | 47,040,000 bytes``. :func:`read_idx` checks
 each part (the magic number, the dimensions, and that the data is exactly as long as the header says) and
 reports a truncated or corrupt file as :class:`IdxError`: one line naming the file and what is wrong.
+The file is streamed (:func:`read_idx`): no more than the data its header announces, and at most
+:data:`MAX_IDX_BYTES`, is ever decompressed or allocated.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import gzip
 import os
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -37,54 +40,55 @@ IDX_DTYPES: dict[int, np.dtype] = {
 _CODES = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_DIMENSIONS = 8  # the format allows 255; anything past a handful is a corrupt header
+MAX_IDX_BYTES = 64 * 2**20
+"""The most data one IDX file may hold (64 MiB; full MNIST's and Fashion-MNIST's training images: 47 MB)."""
+_CHUNK = 1 << 20
 
 
 class IdxError(UsageError):
     """An IDX file that cannot be read: missing, truncated, corrupt, or not IDX at all."""
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed when it starts with the gzip magic number (whatever its name)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise IdxError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise IdxError(f"{path}: is a folder, not an IDX file") from None
-    except OSError as e:
-        raise IdxError(f"{path}: cannot read it ({e.strerror or e})") from None
-    if raw[:2] != GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise IdxError(f"{path}: truncated gzip stream (the download or copy is incomplete)") from None
-    except (OSError, zlib.error) as e:
-        raise IdxError(f"{path}: corrupt gzip data ({e})") from None
+def _header(head: bytes, name: str) -> tuple[np.dtype, int]:
+    """The element type and the number of dimensions from the first four bytes."""
+    if len(head) < 4:
+        raise IdxError(f"{name}: too short for an IDX header ({len(head)} bytes)")
+    if head[0] != 0 or head[1] != 0:
+        raise IdxError(f"{name}: not an IDX file (magic number {head[:4].hex()} does not start with 0000)")
+    code, ndim = head[2], head[3]
+    if code not in IDX_DTYPES:
+        raise IdxError(f"{name}: unknown IDX element type 0x{code:02x} (magic number {head[:4].hex()})")
+    if not 1 <= ndim <= MAX_DIMENSIONS:
+        raise IdxError(f"{name}: implausible number of dimensions {ndim} (magic number {head[:4].hex()})")
+    return IDX_DTYPES[code], ndim
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+def _data_size(shape: tuple[int, ...], dtype: np.dtype, name: str, max_bytes: int) -> int:
+    """Bytes of data the dimensions announce (Python integers: no overflow), refused past ``max_bytes``."""
+    expected = dtype.itemsize
+    for n in shape:
+        expected *= n
+    if expected > max_bytes:
+        raise IdxError(
+            f"{name}: dimensions {'x'.join(map(str, shape))} announce {expected:,} bytes of data, more than "
+            f"the {max_bytes:,} allowed (corrupt header?)"
+        )
+    return expected
+
+
+def parse_idx(data: bytes, name: str = "<bytes>", max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """The array stored in the IDX bytes ``data`` (``name`` is used in error messages).
 
     The result has native byte order (uint8 for MNIST) and owns its memory.
     """
-    if len(data) < 4:
-        raise IdxError(f"{name}: too short for an IDX header ({len(data)} bytes)")
-    if data[0] != 0 or data[1] != 0:
-        raise IdxError(f"{name}: not an IDX file (magic number {data[:4].hex()} does not start with 0000)")
-    code, ndim = data[2], data[3]
-    if code not in IDX_DTYPES:
-        raise IdxError(f"{name}: unknown IDX element type 0x{code:02x} (magic number {data[:4].hex()})")
-    if not 1 <= ndim <= MAX_DIMENSIONS:
-        raise IdxError(f"{name}: implausible number of dimensions {ndim} (magic number {data[:4].hex()})")
+    dtype, ndim = _header(bytes(data[:4]), name)
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise IdxError(
             f"{name}: truncated header: {ndim} dimensions need {header_size} bytes, got {len(data)}"
         )
     shape = tuple(int(n) for n in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = _data_size(shape, dtype, name, max_bytes)
     actual = len(data) - header_size
     if actual < expected:
         raise IdxError(
@@ -100,10 +104,71 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     return array.astype(dtype.newbyteorder("="))
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an IDX file, raw or gzip-compressed (detected from its first bytes, not its name)."""
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer only at the end of the stream), in chunks."""
+    parts, got = [], 0
+    while got < size:
+        chunk = stream.read(min(size - got, _CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_stream(stream: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
+    """Read an IDX array from ``stream``: the header first, then exactly the bytes it announces (checked
+    against ``max_bytes`` before they are read), then one more byte to refuse trailing data."""
+    head = _read_up_to(stream, 4)
+    dtype, ndim = _header(head, name)
+    sizes = _read_up_to(stream, 4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise IdxError(
+            f"{name}: truncated header: {ndim} dimensions need {4 + 4 * ndim} bytes, got {4 + len(sizes)}"
+        )
+    shape = tuple(int(n) for n in np.frombuffer(sizes, dtype=">u4"))
+    expected = _data_size(shape, dtype, name, max_bytes)
+    data = _read_up_to(stream, expected)
+    if len(data) < expected:
+        raise IdxError(
+            f"{name}: truncated: dimensions {'x'.join(map(str, shape))} need {expected} bytes of data, "
+            f"the file has {len(data)}"
+        )
+    if stream.read(1):
+        raise IdxError(
+            f"{name}: trailing data after the {expected} bytes that dimensions {'x'.join(map(str, shape))} "
+            "need (corrupt header?)"
+        )
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike[str], max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """Read an IDX file, raw or gzip-compressed (detected from its first bytes, not its name).
+
+    The file is streamed: the header is read (and decompressed) first, and no more than the data it
+    announces is ever read or allocated, at most ``max_bytes``; so a small file that decompresses to
+    gigabytes, or a header that claims them, is refused at once.
+    """
     path = Path(path)
-    return parse_idx(_read_bytes(path), str(path))
+    name = str(path)
+    try:
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            if not compressed:
+                return _read_stream(raw, name, max_bytes)
+            with gzip.GzipFile(fileobj=raw) as stream:
+                return _read_stream(stream, name, max_bytes)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        raise IdxError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise IdxError(f"{name}: is a folder, not an IDX file") from None
+    except EOFError:
+        raise IdxError(f"{name}: truncated gzip stream (the download or copy is incomplete)") from None
+    except (gzip.BadGzipFile, zlib.error) as e:
+        raise IdxError(f"{name}: corrupt gzip data ({e})") from None
+    except OSError as e:
+        raise IdxError(f"{name}: cannot read it ({e.strerror or e})") from None
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

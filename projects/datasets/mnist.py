@@ -43,6 +43,7 @@ EMBEDDED_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 DOWNLOAD_TIMEOUT_S = 30.0
+MAX_SIDE = 64  # pixels per side of an image (MNIST: 28); a network's input grows with its square
 _CHUNK = 1 << 16
 
 
@@ -293,6 +294,11 @@ def _check_pair(
     if images.ndim != 3 or images.dtype != np.uint8:
         raise IdxError(
             f"{image_path}: expected uint8 images (N, rows, cols), got {images.dtype} {images.shape}"
+        )
+    if len(images) == 0 or not (1 <= images.shape[1] <= MAX_SIDE and 1 <= images.shape[2] <= MAX_SIDE):
+        raise IdxError(
+            f"{image_path}: {images.shape[0]} images of {images.shape[1]}x{images.shape[2]} pixels; "
+            f"expected at least one image, each side 1 to {MAX_SIDE} pixels (MNIST: 28x28)"
         )
     if labels.ndim != 1 or labels.dtype != np.uint8:
         raise IdxError(f"{label_path}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")

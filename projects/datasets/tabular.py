@@ -27,6 +27,7 @@ The fitted :class:`Preprocessor` is saved as JSON (never pickle) beside the mode
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -107,9 +108,13 @@ def encode_target(table: Table, target: str) -> tuple[np.ndarray, list[str], np.
             f"a classifier needs at least two"
         )
     if len(classes) > MAX_CLASSES:
+        if all(parse_number(c) is not None for c in classes):
+            why = "it looks like a continuous quantity, and this project classifies"
+        else:
+            why = "too many classes to learn from one table; is it a name or an identifier?"
         raise UsageError(
             f"{table.path}: the target column {target!r} has {len(classes)} distinct values (at most "
-            f"{MAX_CLASSES} classes); it looks like a continuous quantity, and this project classifies"
+            f"{MAX_CLASSES} classes); {why}"
         )
     code = {c: k for k, c in enumerate(classes)}
     return keep, classes, np.array([code[values[i]] for i in keep], dtype=np.int64)
@@ -204,6 +209,12 @@ class Preprocessor:
                 median = float(np.median(numbers))
                 filled = np.concatenate([numbers, np.full(missing, median)])
                 std = float(filled.std())
+                if not (math.isfinite(std) and math.isfinite(float(filled.mean()))):
+                    raise UsageError(
+                        f"{table.path}: column {name!r} holds values as large as {np.abs(numbers).max():g}: "
+                        "their mean or spread overflows (it is not a finite number), so they cannot be "
+                        "standardized; rescale the column (say, to thousands) or leave it out"
+                    )
                 specs.append(
                     ColumnSpec(
                         name, kind, median, float(filled.mean()), std if std > 1e-12 else 1.0, [], missing
@@ -245,7 +256,14 @@ class Preprocessor:
                             f"{table.path} line {line}: text {value!r} in numeric column {spec.name!r}"
                         )
                     numbers[k] = number
-                blocks.append(((numbers - spec.mean) / spec.std)[:, None])
+                standardized = (numbers - spec.mean) / spec.std
+                if not np.all(np.isfinite(standardized)):
+                    k = int(np.flatnonzero(~np.isfinite(standardized))[0])
+                    raise UsageError(
+                        f"{table.path} line {lines[k]}: {values[k]!r} in column {spec.name!r} is too large "
+                        f"to standardize (the training values have mean {spec.mean:g}, spread {spec.std:g})"
+                    )
+                blocks.append(standardized[:, None])
             else:
                 position = {c: k for k, c in enumerate(spec.categories)}
                 onehot = np.zeros((len(values), len(spec.categories)))
@@ -292,9 +310,27 @@ class Preprocessor:
             for spec in columns:
                 if spec.kind not in (NUMERIC, CATEGORICAL):
                     raise UsageError(f"{source}: unknown column kind {spec.kind!r}")
+                _check_statistics(spec, source)
             return cls(str(data["target"]), [str(c) for c in data["classes"]], columns, dict(data["dropped"]))
         except (KeyError, TypeError) as e:
             raise UsageError(f"{source}: not a preprocessing file written by this project ({e})") from None
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2) + "\n"
+
+
+def _check_statistics(spec: ColumnSpec, source: str) -> None:
+    """A saved column's statistics must be usable: finite numbers and a positive standard deviation (a
+    zero or nan one would turn every value into inf or nan), category names as text."""
+    if spec.kind == NUMERIC:
+        numbers = (spec.mean, spec.std, spec.fill)
+        if not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in numbers
+        ):
+            raise UsageError(f"{source}: column {spec.name!r} has statistics that are not finite numbers")
+        if spec.std <= 0:
+            raise UsageError(
+                f"{source}: column {spec.name!r} has a standard deviation of {spec.std} (must be > 0)"
+            )
+    elif not all(isinstance(c, str) for c in spec.categories):
+        raise UsageError(f"{source}: column {spec.name!r} has categories that are not text")

@@ -65,11 +65,17 @@ def _parse_date(text: str) -> tuple[int, int, int] | None:
     return year, month, day
 
 
+MOSTLY = 0.8  # a column with at least this share of dates (or numbers) is one; the rest are typing errors
+
+
 def detect_date_column(table: Table, exclude: str | None) -> str | None:
-    """The first column (other than ``exclude``) whose every non-missing value parses as a date."""
+    """The first column (other than ``exclude``) whose every non-missing value parses as a date. A column
+    of dates with a few values that are not (``2000-13``) is an error naming the first, not a column
+    silently ignored (which would lose the season)."""
     for name in table.columns:
         if name == exclude:
             continue
+        _refuse_stray_values(table, name)
         values = [v for v in table.column(name) if not is_missing(v)]
         if values and all(_parse_date(v) is not None for v in values):
             if all(parse_number(v) is not None for v in values):  # numbers: dates only as consecutive years
@@ -78,6 +84,20 @@ def detect_date_column(table: Table, exclude: str | None) -> str | None:
                     continue
             return name
     return None
+
+
+def _refuse_stray_values(table: Table, name: str) -> None:
+    """UsageError naming the first value of column ``name`` that is not a date when nearly all its other
+    values are dates written with a separator (``1949-01``)."""
+    texts = [(v, line) for v, line in zip(table.column(name), table.lines) if not is_missing(v)]
+    dated = [_parse_date(v) is not None and parse_number(v) is None for v, _ in texts]
+    if texts and not all(dated) and sum(dated) >= MOSTLY * len(texts) and sum(dated) >= 3:
+        value, line = next(t for t, ok in zip(texts, dated) if not ok)
+        example = next(t for (t, _), ok in zip(texts, dated) if ok)
+        raise UsageError(
+            f"{table.path} line {line}: {value!r} in {name!r} is not a date, though its other values are "
+            f"(such as {example!r}; a month is 1 to 12, a day 1 to 31); fix it or write NA"
+        )
 
 
 def infer_season(dates: list[tuple[int, int, int]]) -> int:
@@ -111,6 +131,22 @@ def _interpolate(values: list[float | None], path: str, column: str) -> tuple[np
     return y, int(gaps.sum())
 
 
+def _refuse_stray_text(table: Table, path: str, exclude: str | None) -> None:
+    """When no column is all numbers: UsageError naming the first text value of a column that is nearly
+    all numbers (a typing error), rather than asking for a --column that would not help."""
+    for name in table.columns:
+        if name == exclude:
+            continue
+        texts = [(v, line) for v, line in zip(table.column(name), table.lines) if not is_missing(v)]
+        words = [(v, line) for v, line in texts if parse_number(v) is None]
+        if words and len(words) <= (1 - MOSTLY) * len(texts):
+            value, line = words[0]
+            raise UsageError(
+                f"{path} line {line}: text {value!r} in column {name!r}, whose other values are numbers; "
+                "fix it, or write NA for a missing value"
+            )
+
+
 def from_csv(path: str, column: str | None, date_column: str | None, season: int) -> Series:
     """The series in ``column`` of the CSV file ``path`` (see the module docstring)."""
     table = read_csv(path)
@@ -124,6 +160,8 @@ def from_csv(path: str, column: str | None, date_column: str | None, season: int
             if name != dates_name
             and all(parse_number(v) is not None for v in table.column(name) if not is_missing(v))
         ]
+        if not numeric:
+            _refuse_stray_text(table, path, exclude=dates_name)
         if len(numeric) != 1:
             raise UsageError(
                 f"{path}: pass --column NAME to choose the series"

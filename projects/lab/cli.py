@@ -7,19 +7,23 @@ stays fast and ``backprop-lab graph`` never loads matplotlib.
 
 Errors the user can fix (:class:`~autograd.errors.UsageError`) and failed training
 (:class:`~autograd.errors.TrainingError`) print one line ``backprop-lab: error: ...`` and exit non-zero.
+So does every file-system error (``OSError``: an unwritable, full, read-only or looping output, a folder
+where a file should be, stdout on a full device): this is the one place that maps it to one line and exit
+status 2, whichever subcommand raised it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
 import numpy as np
 
 import autograd
-from autograd.errors import TrainingError, UsageError
+from autograd.errors import TrainingError, UsageError, describe_os_error
 
 # subcommand -> (module that implements it, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -78,13 +82,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     # clear line); NumPy's RuntimeWarnings would only print source lines before that message.
     np.seterr(over="ignore", invalid="ignore", divide="ignore", under="ignore")
     try:
-        return int(module.main(args.command, args) or 0)
+        status = int(module.main(args.command, args) or 0)
+        sys.stdout.flush()  # stdout on a full device fails here, inside the mapping below
+        return status
     except (UsageError, TrainingError) as e:
-        print(f"backprop-lab: error: {e}", file=sys.stderr)
-        return e.exit_status
+        return _error(str(e), e.exit_status)
+    except OSError as e:
+        _silence_stdout_if_broken()
+        return _error(describe_os_error(e), 2)
+    except MemoryError as e:
+        return _error(f"out of memory ({e or 'MemoryError'}); ask for less (see `backprop-lab list NN`)", 2)
     except KeyboardInterrupt:
         print("backprop-lab: interrupted", file=sys.stderr)
         return 130
+
+
+def _error(message: str, status: int) -> int:
+    """Print ``backprop-lab: error: MESSAGE`` (one line) and return the exit status."""
+    line = " ".join(message.split())
+    try:
+        print(f"backprop-lab: error: {line}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+    return status
+
+
+def _silence_stdout_if_broken() -> None:
+    """When stdout itself cannot be written (a full device, a closed pipe), point it at /dev/null, so that
+    what it refused is not flushed (and refused, with a traceback) again when Python exits: the recipe of
+    Python's documentation for a closed pipe."""
+    try:
+        sys.stdout.flush()
+        return
+    except OSError:
+        pass
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor: nothing more to do
+        pass
 
 
 if __name__ == "__main__":

@@ -11,6 +11,11 @@ A project's ``Config`` is a dataclass that extends :class:`RunConfig`. Each fiel
 A config made with ``quick=True`` (``--quick``) has every field that declares a quick value set
 to it, wherever it is made (the runner, a test, a notebook): a number is capped at it (``min``, so
 an explicit smaller value is kept); None (unset) and any other setting are replaced by it.
+
+A size-like field declares its bounds once, beside it: ``option(20, "...", low=1, high=1000)`` (for a
+tuple of sizes, each item; ``max_len`` caps how many). :func:`check_bounds` checks every declared bound in
+one place (the runner calls it for every project; a project's ``run`` may call it too), and
+``backprop-lab list NN`` shows them, so no option can ask for gigabytes by accident.
 """
 
 from __future__ import annotations
@@ -21,12 +26,58 @@ from typing import Any, Sequence
 from autograd.errors import UsageError
 
 
-def option(default: Any, help: str, *, quick: Any = None) -> Any:
-    """A Config field: its default, its help text and (optionally) its cap in a quick run."""
-    metadata = {"help": " ".join(help.split())}
-    if quick is not None:
-        metadata["quick"] = quick
+def option(
+    default: Any,
+    help: str,
+    *,
+    quick: Any = None,
+    low: float | None = None,
+    high: float | None = None,
+    max_len: int | None = None,
+) -> Any:
+    """A Config field: its default, its help text, (optionally) its cap in a quick run, and (for a number
+    or a tuple of numbers) its bounds ``low`` and ``high`` (inclusive) and most items ``max_len``."""
+    metadata: dict[str, Any] = {"help": " ".join(help.split())}
+    for key, value in (("quick", quick), ("low", low), ("high", high), ("max_len", max_len)):
+        if value is not None:
+            metadata[key] = value
     return dataclasses.field(default=default, metadata=metadata)
+
+
+def bounds_text(field: dataclasses.Field) -> str:
+    """``1..1000``, ``>= 1``, ``<= 50`` or "" for a field's declared bounds."""
+    low, high = field.metadata.get("low"), field.metadata.get("high")
+    text = f"{low:g}..{high:g}" if low is not None and high is not None else ""
+    if not text and low is not None:
+        text = f">= {low:g}"
+    if not text and high is not None:
+        text = f"<= {high:g}"
+    if "max_len" in field.metadata:
+        text += f", at most {field.metadata['max_len']} of them"
+    return text
+
+
+def check_bounds(config: Any) -> None:
+    """UsageError naming the option for the first field whose value lies outside its declared bounds
+    (None, "unset", always passes)."""
+    for f in dataclasses.fields(config):
+        low, high, max_len = (f.metadata.get(k) for k in ("low", "high", "max_len"))
+        if low is None and high is None and max_len is None:
+            continue
+        value = getattr(config, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        items = value if isinstance(value, (tuple, list)) else [value]
+        if max_len is not None and len(items) > max_len:
+            raise UsageError(f"{flag}: at most {max_len} values, got {len(items)}")
+        for item in items:
+            if item is None or isinstance(item, bool) or not isinstance(item, (int, float)):
+                continue
+            if (low is not None and item < low) or (high is not None and item > high):
+                if high is None:
+                    raise UsageError(f"{flag} must be at least {low:g} (got {item})")
+                if low is None:
+                    raise UsageError(f"{flag} must be at most {high:g} (got {item})")
+                raise UsageError(f"{flag} must be between {low:g} and {high:g} (got {item})")
 
 
 @dataclasses.dataclass
@@ -55,8 +106,11 @@ def check_layer_sizes(sizes: Sequence[int], option: str = "--hidden", allow_empt
 
 
 def help_of(field: dataclasses.Field) -> str:
-    """The help line of a Config field (with its quick value, when it has one)."""
+    """The help line of a Config field (with its bounds and its quick value, when it has them)."""
     text = field.metadata.get("help", "")
+    bounds = bounds_text(field)
+    if bounds:
+        text += f" (range {bounds})"
     if "quick" in field.metadata:
         text += f" (quick: {field.metadata['quick']})"
     return text

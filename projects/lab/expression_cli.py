@@ -7,20 +7,39 @@
 
 Both parse EXPR with :mod:`viz.expr` (a whitelist over Python's ``ast``, never ``eval``) and run one backward
 pass. Every input error is a :class:`~autograd.errors.UsageError` (one line, exit status 2) raised before
-any file is written; each output file is written atomically.
+any file is written. Outputs are all or nothing: ``trace``'s files and its ``--frames`` folder are made in
+full beside their places, then renamed into them (the folder replaced whole), so a failure leaves none.
+
+Bounded work: ``graph`` summarizes a big or tangled graph (see :func:`viz.graph.draw_graph`) and ``dot``
+runs with a time limit; ``trace`` draws full frames of the graph (forward and backward), so its ``--html``
+and ``--frames`` are refused past ``--max-nodes`` nodes (default :data:`TRACE_MAX_NODES`) or for a tangled
+graph.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from autograd.errors import UsageError
-from autograd.files import write_json, write_text
+from autograd.files import (
+    atomic_path,
+    check_output_path,
+    current_umask,
+    json_text,
+    remove_path,
+    replace_dir,
+    temporary_dir,
+)
 from autograd.scalar import Value
 from viz.naming import format_number
+
+TRACE_MAX_NODES = 60
+"""The most nodes ``trace --html/--frames`` draws (full frames of the forward and the backward pass)."""
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -65,7 +84,14 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--frames",
             type=Path,
             metavar="DIR",
-            help="write one SVG per frame into DIR: forwardN.svg, seed.svg, stepN.svg",
+            help="write one SVG per frame into DIR: forwardN.svg, seed.svg, stepN.svg (replaced whole)",
+        )
+        parser.add_argument(
+            "--max-nodes",
+            type=int,
+            default=TRACE_MAX_NODES,
+            help=f"--html and --frames draw at most this many nodes, 1..{4 * TRACE_MAX_NODES} "
+            f"(default {TRACE_MAX_NODES})",
         )
     else:
         raise ValueError(f"projects.lab.expression_cli has no subcommand {name!r}")
@@ -112,7 +138,7 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
             output.with_suffix(".dot"),
         )
     graph = draw_graph(root, rankdir, max_nodes=max_nodes, names=names, title=title)
-    _write(lambda: save_graph(graph, output), output)
+    save_graph(graph, output)
     position = {label: k for k, label in enumerate(inputs)}  # list gradients in the expression's order
     leaves = sorted((n for n in order if not n._parents), key=lambda n: position.get(n.label, len(position)))
     print(f"wrote {output} ({len(order)} nodes): {names[id(root)]} = {format_number(root.data, 6)}")
@@ -120,9 +146,34 @@ def _graph(root: Value, inputs: Sequence[str], args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_trace_size(root: Value, args: argparse.Namespace) -> None:
+    """Refuse frames (``--html``, ``--frames``) for a graph too big or too tangled to draw once per step."""
+    from autograd.core import topological_sort
+    from viz.graph import MAX_LAYOUT_COST, layout_cost
+
+    if not 1 <= args.max_nodes <= 4 * TRACE_MAX_NODES:
+        raise UsageError(f"--max-nodes {args.max_nodes}: must be between 1 and {4 * TRACE_MAX_NODES}")
+    if args.html is None and args.frames is None:
+        return
+    order = topological_sort(root)
+    cost = layout_cost(order)
+    if len(order) > args.max_nodes or cost > MAX_LAYOUT_COST:
+        why = (
+            f"{len(order)} nodes, more than --max-nodes {args.max_nodes}"
+            if len(order) > args.max_nodes
+            else f"long edges (a value used at many depths: layout cost {cost} > {MAX_LAYOUT_COST})"
+        )
+        raise UsageError(
+            f"the graph of this expression has {why}; --html and --frames draw it in full once per step, "
+            "which would take minutes: trace a smaller expression, or write only --json "
+            "(or draw it with `backprop-lab graph`, which summarizes)"
+        )
+
+
 def _trace(root: Value, args: argparse.Namespace) -> int:
     from viz.trace import render_table, trace_backward, trace_to_json
 
+    _check_trace_size(root, args)
     tracer = trace_backward(root)
     title = f"Forward and backward pass of {args.expr}"
     values = ", ".join(args.assignments)
@@ -138,17 +189,15 @@ def _trace(root: Value, args: argparse.Namespace) -> int:
 
         assert frames is not None and svgs is not None
         html_text = render_html(tracer, svgs, title, subtitle=f"inputs: {values}", frames=frames)
+    files: dict[Path, str] = {}
     if args.json is not None:
         data = trace_to_json(tracer)
         data["expression"] = args.expr
-        _write(lambda: write_json(args.json, data), args.json)
+        files[args.json] = json_text(data)
     if html_text is not None:
-        _write(lambda: write_text(args.html, html_text), args.html)
-    if args.frames is not None:
-        assert frames is not None and svgs is not None
-        for filename, svg in zip(_frame_filenames(frames), svgs):
-            path = args.frames / filename
-            _write(lambda p=path, s=svg: write_text(p, s), path)
+        files[args.html] = html_text
+    named = list(zip(_frame_filenames(frames), svgs)) if frames is not None and svgs is not None else []
+    _write_all(files, args.frames, named)
     sys.stdout.write(render_table(tracer))
     for label, path in (("HTML stepper", args.html), ("JSON", args.json), ("SVG frames", args.frames)):
         if path is not None:
@@ -171,8 +220,27 @@ def _frame_filenames(frames: Sequence[Any]) -> list[str]:
     return names
 
 
-def _write(action: Callable[[], object], path: Path) -> None:
-    try:
-        action()
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+def _write_all(files: dict[Path, str], frames_dir: Path | None, frames: Sequence[tuple[str, str]]) -> None:
+    """Write ``files`` and the ``frames`` folder all or nothing: each is made complete beside its place
+    (a temporary file, a temporary folder), and only then are they renamed into place; the folder replaces
+    whatever was there, so no frame of an earlier, longer trace is left beside the new ones."""
+    with contextlib.ExitStack() as stack:
+        staged_dir = None
+        if frames_dir is not None:
+            frames_dir.parent.mkdir(parents=True, exist_ok=True)
+            check_output_path(frames_dir, folder=True)
+            staged_dir = temporary_dir(frames_dir.parent, prefix=f".{frames_dir.name}.")
+            stack.callback(remove_path, staged_dir)  # gone already once it is renamed into place
+            for filename, svg in frames:
+                (staged_dir / filename).write_text(svg, encoding="utf-8")
+        staged = []
+        for path, text in files.items():
+            tmp = stack.enter_context(atomic_path(path, rename=False))
+            tmp.write_text(text, encoding="utf-8")
+            staged.append((tmp, path))
+        for tmp, _ in staged:
+            os.chmod(tmp, 0o666 & ~current_umask())
+        if staged_dir is not None and frames_dir is not None:
+            replace_dir(staged_dir, frames_dir)
+        for tmp, path in staged:
+            os.replace(tmp, path)

@@ -13,8 +13,13 @@ A project module (``projects/pNN_name.py``) provides a ``Config`` dataclass, ``E
    ``figures``) and ``explanation.md`` beside its figures;
 3. renames that folder to ``OUT/NN-name`` (replacing an earlier run), so a failed run never leaves a
    half-written folder, and regenerates the gallery ``OUT/index.html`` (:mod:`projects.lab.report`).
+   Temporary folders that a killed run left in ``OUT`` are removed first.
 
-``run all`` prints one line per project; what a project itself prints goes to ``OUT/NN-name/output.txt``.
+``run all`` says when each project starts and prints one line per project when it ends; what a project
+itself prints goes to ``OUT/NN-name/output.txt``. When stderr is not a terminal (``make run``, a log) and
+``--no-progress`` is not given, the training loop prints a short progress line every few seconds
+(:data:`projects.lab.training.HEARTBEAT`). Every option's declared bounds are checked
+(:func:`projects.lab.config.check_bounds`); ``--seed`` is 0 .. 2**32 - 1.
 
 Fields the runner fills in itself when a ``Config`` declares them (they are not command-line options):
 
@@ -41,7 +46,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import textwrap
 import time
 import traceback
@@ -53,9 +57,17 @@ from typing import Any, Iterator, Literal, Sequence
 import numpy as np
 
 import autograd
-from autograd.errors import TrainingError, UsageError
-from autograd.files import temporary_dir, write_json, write_text
-from projects.lab.config import help_of
+from autograd.errors import TrainingError, UsageError, describe_os_error
+from autograd.files import (
+    check_output_path,
+    remove_if_empty,
+    remove_stale,
+    replace_dir,
+    temporary_dir,
+    write_json,
+    write_text,
+)
+from projects.lab.config import check_bounds, help_of
 from projects.lab.registry import PROJECTS, ProjectInfo, find
 from projects.lab.report import write_index
 
@@ -65,6 +77,7 @@ RUNNER_FIELDS = ("seed", "quick", "checkpoint", "resume", "progress", "run_dir")
 CHECKPOINT_DIR = ".checkpoints"
 OUTPUT_FILE = "output.txt"  # what a project printed during `run all`
 FIGURE_SUFFIXES = (".png", ".svg", ".gif", ".jpg", ".jpeg", ".webp")
+MAX_SEED = 2**32 - 1
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -86,8 +99,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         "`backprop-lab list 02` lists a project's options."
     )
     parser.add_argument("project", help="a number (2 or 02), a name (xor), NN-name (02-xor), or 'all'")
-    parser.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: 0)")
+    parser.add_argument("--out", type=out_path, default=Path("runs"), help="output folder (default: runs)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"seed of every random choice, 0..{MAX_SEED} (default: 0)"
+    )
     parser.add_argument("--quick", action="store_true", help="a small, fast version of each project")
     parser.add_argument(
         "--resume", action="store_true", help=f"continue training from OUT/{CHECKPOINT_DIR}/NN-name.npz"
@@ -107,6 +122,8 @@ def main(name: str, args: argparse.Namespace) -> int:
     common, options = split_options(tokens)
     out = Path(common.get("out", args.out))
     seed = int(common.get("seed", args.seed))
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed must be between 0 and {MAX_SEED} (got {seed})")
     quick = bool(common.get("quick", args.quick))
     resume = bool(common.get("resume", args.resume))
     progress = False if common.get("no_progress", args.no_progress) else None
@@ -127,7 +144,15 @@ def main(name: str, args: argparse.Namespace) -> int:
 # Parsing the options after the project name
 # --------------------------------------------------------------------------------------------------------
 
-_COMMON_VALUED = {"out": Path, "seed": int}
+
+def out_path(text: str) -> Path:
+    """The ``--out`` folder; an empty name (which would mean the current folder) is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--out needs a folder name, got an empty one")
+    return Path(text).expanduser()
+
+
+_COMMON_VALUED = {"out": out_path, "seed": int}
 _COMMON_FLAGS = ("quick", "resume", "no_progress")
 
 
@@ -170,6 +195,8 @@ def split_options(tokens: Sequence[str]) -> tuple[dict[str, Any], dict[str, str 
         if key in _COMMON_VALUED:
             try:
                 common[key] = _COMMON_VALUED[key](value)
+            except argparse.ArgumentTypeError as e:
+                raise UsageError(str(e)) from None
             except ValueError:
                 raise UsageError(f"--{body} needs an integer, got {value!r}") from None
         else:
@@ -398,23 +425,6 @@ def find_figures(folder: Path, preferred: Sequence[str] = ()) -> list[str]:
     return first + rest
 
 
-def _replace_dir(new: Path, final: Path) -> None:
-    """Put the finished folder ``new`` at ``final``, replacing an earlier one (rename, not copy)."""
-    old: Path | None = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-        os.rmdir(old)
-        os.rename(final, old)
-    try:
-        os.rename(new, final)
-    except BaseException:
-        if old is not None:
-            os.rename(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def run_one(
     info: ProjectInfo,
     settings: RunSettings,
@@ -422,14 +432,22 @@ def run_one(
     config: Any = None,
 ) -> RunResult:
     """Run one project into ``settings.out/NN-name`` (atomically) and regenerate the gallery; with
-    ``config``, that Config as it is (from Python) instead of one built from ``options``."""
+    ``config``, that Config as it is (from Python) instead of one built from ``options``. When the run
+    fails in an output folder it created, and nothing else is there, the folder goes too."""
+    out = settings.folder.parent if settings.folder else settings.out
+    created = not (out.exists() or out.is_symlink())
     try:
         if config is not None:
-            return run_config(info, load_project(info), config, settings)
-        return _run_project(info, settings, options or {})
-    finally:
-        if settings.gallery:
+            result = run_config(info, load_project(info), config, settings)
+        else:
+            result = _run_project(info, settings, options or {})
+    except BaseException:
+        if not (created and remove_if_empty(out)) and settings.gallery:
             _refresh_index(settings.out)
+        raise
+    if settings.gallery:
+        _refresh_index(settings.out)
+    return result
 
 
 def _run_project(
@@ -455,14 +473,20 @@ def run_config(
 ) -> RunResult:
     """Run ``module.run(config, ...)`` in a temporary folder, write the run record (``metrics.json``,
     ``explanation.md``) beside its figures and rename the folder into place (``settings.folder``, or
-    ``settings.out/NN-name``)."""
+    ``settings.out/NN-name``). Every option's declared bounds are checked first (the one place)."""
+    check_bounds(config)
     out = settings.folder.parent if settings.folder else settings.out
+    check_output_path(settings.folder or out / info.slug, folder=True)  # no file, no looping link there
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out, f".{info.slug}.")  # what a killed run into the same folder left behind
     work = temporary_dir(out, prefix=f".{info.slug}.")
     printed = io.StringIO()
     try:
         start = time.perf_counter()
-        with contextlib.redirect_stdout(printed) if capture_output else contextlib.nullcontext():
+        with (
+            contextlib.redirect_stdout(printed) if capture_output else contextlib.nullcontext(),
+            _heartbeat(info, settings, announce=capture_output),
+        ):
             metrics = module.run(config, work)
         if printed.getvalue():
             write_text(work / OUTPUT_FILE, printed.getvalue())
@@ -482,13 +506,35 @@ def run_config(
         write_json(work / "metrics.json", record)
         write_text(work / "explanation.md", textwrap.dedent(module.EXPLANATION).strip() + "\n")
         final = settings.folder or out / info.slug
-        _replace_dir(work, final)
+        replace_dir(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if printed.getvalue():  # a failed project's own output helps to see why: show it after all
             sys.stderr.write(printed.getvalue())
         raise
     return RunResult(final, record)
+
+
+@contextlib.contextmanager
+def _heartbeat(info: ProjectInfo, settings: RunSettings, announce: bool) -> Iterator[None]:
+    """While a project runs: say that it started (``announce``: ``run all``), and switch on the training
+    loop's plain progress lines when stderr is not a terminal (no bar to show instead); neither with
+    ``--no-progress``."""
+    from projects.lab.training import HEARTBEAT
+
+    if settings.progress is False:
+        yield
+        return
+    if announce:
+        print(f"{info.slug}: started", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        yield
+        return
+    HEARTBEAT.start(info.slug)
+    try:
+        yield
+    finally:
+        HEARTBEAT.stop()
 
 
 def run_all(settings: RunSettings) -> int:
@@ -505,6 +551,9 @@ def run_all(settings: RunSettings) -> int:
         except (UsageError, TrainingError) as e:
             failures[info.slug] = str(e)
             print(f"{info.slug:<16} FAILED: {e}", flush=True)
+        except OSError as e:  # a file-system error (a full disk, say): one line, as the command line says it
+            failures[info.slug] = describe_os_error(e)
+            print(f"{info.slug:<16} FAILED: {failures[info.slug]}", flush=True)
         except Exception as e:
             failures[info.slug] = f"{type(e).__name__}: {e}"
             print(f"{info.slug:<16} FAILED: {type(e).__name__}: {e}", flush=True)

@@ -37,10 +37,10 @@ from autograd.errors import UsageError
 from autograd.nn import MLP, Activation, Conv2d, Flatten, Linear, MaxPool2d, Module, Sequential
 from autograd.optim import Adam, CosineLR
 from projects.datasets.mnist import ImageData, dataset_spec, load_dataset
-from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option, quick_values
 from projects.lab.engines import train_side_by_side
 from projects.lab.model_files import save_mlp
-from projects.lab.training import History, fit
+from projects.lab.training import Checkpoint, History, fit
 from projects.plots.data import plot_class_bars, plot_image_grid
 from viz.plots import confusion_matrix, plot_confusion_matrix, plt, save_figure
 
@@ -62,11 +62,19 @@ class Config(RunConfig):
         "tensor", "tensor: train the network; scalar: the small Value-engine versus Tensor-engine comparison."
     )
     model: str = option("mlp", "mlp: the multilayer perceptron; cnn: the LeNet-style convolutional network.")
-    hidden: tuple[int, ...] = option((128, 64), "MLP hidden layer sizes, comma-separated.")
-    channels: tuple[int, ...] = option((16, 32), "CNN: channels of its two 5x5 convolutions.")
-    cnn_hidden: int = option(128, "CNN: width of its hidden linear layer.")
-    epochs: int | None = option(None, "Passes over the training images (default: 20 MLP, 15 CNN).", quick=3)
-    batch_size: int | None = option(None, "Images per Adam step (default: 128 MLP, 64 CNN).", quick=64)
+    hidden: tuple[int, ...] = option(
+        (128, 64), "MLP hidden layer sizes, comma-separated.", low=1, high=2048, max_len=8
+    )
+    channels: tuple[int, ...] = option(
+        (16, 32), "CNN: channels of its two 5x5 convolutions.", low=1, high=512, max_len=2
+    )
+    cnn_hidden: int = option(128, "CNN: width of its hidden linear layer.", low=1, high=4096)
+    epochs: int | None = option(
+        None, "Passes over the training images (default: 20 MLP, 15 CNN).", quick=3, low=1, high=1000
+    )
+    batch_size: int | None = option(
+        None, "Images per Adam step (default: 128 MLP, 64 CNN).", quick=64, low=1, high=10000
+    )
     lr: float | None = option(
         None,
         "Adam's learning rate (default: 2e-3 cosine-decayed to 0 for the MLP, a constant 1e-3 for the CNN).",
@@ -75,18 +83,30 @@ class Config(RunConfig):
         "auto", "Random shifts of training images by up to 1 pixel: auto (on for MNIST only), on or off."
     )
     train_size: int | None = option(
-        None, "Use a random subset of this many training images (default: all).", quick=2000
+        None,
+        "Use a random subset of this many training images (default: all; no more than there are).",
+        quick=2000,
+        low=1,
     )
     test_size: int | None = option(
-        None, "Use a random subset of this many test images (default: all).", quick=2000
+        None,
+        "Use a random subset of this many test images (default: all; no more than there are).",
+        quick=2000,
+        low=1,
     )
-    scalar_samples: int = option(200, "With --engine scalar: how many training digits.", quick=40)
-    scalar_hidden: int = option(16, "With --engine scalar: hidden units (784-H-10).")
-    scalar_epochs: int = option(2, "With --engine scalar: epochs.", quick=1)
-    scalar_batch_size: int = option(20, "With --engine scalar: batch size.")
+    scalar_samples: int = option(
+        200, "With --engine scalar: how many training digits.", quick=40, low=1, high=2000
+    )
+    scalar_hidden: int = option(16, "With --engine scalar: hidden units (784-H-10).", low=1, high=32)
+    scalar_epochs: int = option(2, "With --engine scalar: epochs.", quick=1, low=1, high=100)
+    scalar_batch_size: int = option(20, "With --engine scalar: batch size.", low=1, high=50)
     scalar_lr: float = option(
         0.01, "With --engine scalar: Adam's learning rate (constant; there are few steps)."
     )
+    checkpoint: Path | None = option(
+        None, "Checkpoint of the tensor run (the runner sets it to OUT/.checkpoints/03-mnist.npz)."
+    )
+    resume: bool = option(False, "Continue the tensor run from the checkpoint (the runner's --resume).")
 
 
 EXPLANATION = """\
@@ -213,6 +233,20 @@ def subset(
     return images[pick], labels[pick]
 
 
+def check_subset_sizes(config: Config, data: ImageData) -> None:
+    """``--train-size`` and ``--test-size`` may not ask for more images than the data has (a quick run's
+    own cap simply takes them all)."""
+    quick = quick_values(Config) if config.quick else {}
+    for name, images in (("train_size", data.train_images), ("test_size", data.test_images)):
+        size = getattr(config, name)
+        if size is not None and size > len(images) and size != quick.get(name):
+            kind = name.split("_")[0]
+            raise UsageError(
+                f"--{name.replace('_', '-')} {size}: the data has only {len(images)} {kind} images "
+                f"({data.source}); ask for at most {len(images)}, or leave it out for all"
+            )
+
+
 def use_augmentation(setting: str, dataset: str) -> bool:
     setting = setting.strip().lower()
     if setting not in ("auto", "on", "off", "true", "false"):
@@ -283,6 +317,13 @@ def train_tensor(
     optimizer = Adam(model.parameters(), lr=lr)
     schedule = CosineLR(optimizer, total=epochs) if schedule_name == "cosine" else None
     shift_rng = np.random.default_rng(rng.integers(2**63))
+    callbacks = []
+    if config.checkpoint is not None:
+        callbacks.append(
+            Checkpoint(config.checkpoint, config.resume, checkpoint_settings(config), [shift_rng])
+        )
+    elif config.resume:
+        raise UsageError("--resume: no checkpoint was given to resume from")
 
     def loss_fn(net: Module, xb: np.ndarray, yb: np.ndarray) -> Tensor:
         if augment and xb.shape[1] == side * side:
@@ -309,12 +350,45 @@ def train_tensor(
         batch_size=batch_size,
         rng=rng,
         evaluate=evaluate,
-        on_epoch_end=lambda epoch, hist: None if schedule is None else schedule.step() and None,
+        on_epoch_end=lambda epoch, hist: None if schedule is None else schedule_to(schedule, epoch) and None,
         progress=config.progress,
         desc=dataset_spec(config.dataset).name,
+        callbacks=callbacks,
     )
     seconds_per_epoch = (time.perf_counter() - start - eval_seconds) / max(1, len(history.epochs))
     return model, history, seconds_per_epoch, X_test, y_test, predict_logits(model, X_test)
+
+
+def schedule_to(schedule: CosineLR, epoch: int) -> float:
+    """Set the learning rate for the epoch after ``epoch`` (so a resumed run continues the same decay)."""
+    schedule.t = epoch - 1
+    return schedule.step()
+
+
+CHECKPOINT_FIELDS = (
+    "seed",
+    "dataset",
+    "data_dir",
+    "download",
+    "model",
+    "hidden",
+    "channels",
+    "cnn_hidden",
+    "epochs",
+    "batch_size",
+    "lr",
+    "augment",
+    "train_size",
+    "test_size",
+)
+
+
+def checkpoint_settings(config: Config) -> dict[str, Any]:
+    """The options a tensor run depends on, unset ones as the model's defaults make them: a checkpoint from a
+    run with other ones is refused."""
+    settings = {name: getattr(config, name) for name in CHECKPOINT_FIELDS}
+    settings["epochs"], settings["batch_size"], settings["lr"], _ = training_settings(config)
+    return settings
 
 
 def plot_training_curves(history: History, path: Path, title: str) -> Path:
@@ -586,9 +660,11 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
                 f"--{name.replace('_', '-')} must be at least 1 (got {size}); leave it out for all"
             )
     check_layer_sizes(config.hidden)
+    check_bounds(config)
     use_augmentation(config.augment, config.dataset)
     rng = np.random.default_rng(config.seed)
     data = load_dataset(config.dataset, config.data_dir, config.download)
+    check_subset_sizes(config, data)
     data.train_images, data.train_labels = subset(
         data.train_images, data.train_labels, config.train_size, rng
     )

@@ -37,19 +37,25 @@ from viz.training_plots import plot_network_diagram, plot_parameter_heatmaps, sa
 class Config(RunConfig):
     """Settings of the training visualizer (each field is a command-line flag)."""
 
-    xor_hidden: int = option(4, "Hidden units of the XOR network (2-h-1).")
-    xor_epochs: int = option(150, "Epochs on XOR (one step each: the batch is all four points).", quick=40)
-    moons: int = option(200, "Points in the two-moons set.", quick=80)
+    xor_hidden: int = option(4, "Hidden units of the XOR network (2-h-1).", high=256)
+    xor_epochs: int = option(
+        150, "Epochs on XOR (one step each: the batch is all four points).", quick=40, high=100_000
+    )
+    moons: int = option(200, "Points in the two-moons set.", quick=80, high=100_000)
     noise: float = option(0.15, "Standard deviation of the noise added to the moons.")
-    moons_hidden: int = option(8, "Width of each of the two hidden layers of the moons network (2-h-h-1).")
-    moons_epochs: int = option(80, "Epochs on the moons (mini-batches of 32).", quick=15)
+    moons_hidden: int = option(
+        8, "Width of each of the two hidden layers of the moons network (2-h-h-1).", high=256
+    )
+    moons_epochs: int = option(80, "Epochs on the moons (mini-batches of 32).", quick=15, high=10_000)
     activation: str = option("tanh", "Hidden activation of both networks.")
     xor_lr: float = option(0.05, "Adam's learning rate on XOR.")
     moons_lr: float = option(
         0.01, "Adam's learning rate on the moons (higher makes the late loss curve spiky)."
     )
-    frames: int = option(30, "Frames of each decision-boundary animation.", quick=6)
-    resolution: int = option(70, "Grid points per axis of the decision-boundary pictures.", quick=30)
+    frames: int = option(30, "Frames of each decision-boundary animation.", quick=6, high=300)
+    resolution: int = option(
+        70, "Grid points per axis of the decision-boundary pictures.", quick=30, high=400
+    )
 
 
 EXPLANATION = """\

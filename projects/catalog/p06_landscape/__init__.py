@@ -33,7 +33,7 @@ from projects.catalog.p06_landscape.plots import (
     plot_surface_figure,
 )
 from projects.datasets.synthetic import train_test_split, two_moons
-from projects.lab.config import RunConfig, option
+from projects.lab.config import RunConfig, check_bounds, option
 from projects.lab.training import fit
 from viz.plots import plot_decision_regions, plt, save_figure
 
@@ -42,26 +42,40 @@ from viz.plots import plot_decision_regions, plt, save_figure
 class Config(RunConfig):
     """Settings of the loss-landscape project (each field is a command-line flag)."""
 
-    linear_steps: int = option(40, "Gradient-descent steps on the linear-regression surface.")
+    linear_steps: int = option(
+        40, "Gradient-descent steps on the linear-regression surface.", low=1, high=10_000
+    )
     linear_lr: float = option(
         0.4, "Learning rate of that gradient descent (the surface's curvature allows up to ~0.46)."
     )
-    linear_grid: int = option(81, "Points per axis of the linear-regression surface.", quick=9)
-    moons: int = option(600, "Number of two-moons points for the MLP (80% train, 20% test).", quick=200)
+    linear_grid: int = option(
+        81, "Points per axis of the linear-regression surface.", quick=9, low=2, high=1001
+    )
+    moons: int = option(
+        600, "Number of two-moons points for the MLP (80% train, 20% test).", quick=200, low=20, high=100_000
+    )
     noise: float = option(0.2, "Standard deviation of the noise added to the moons.")
-    hidden: int = option(32, "Width of each of the MLP's two hidden layers.")
+    hidden: int = option(32, "Width of each of the MLP's two hidden layers.", low=1, high=256)
     epochs: int = option(
-        40, "Training epochs of the MLP (its weights are recorded after each one).", quick=15
+        40,
+        "Training epochs of the MLP (its weights are recorded after each one).",
+        quick=15,
+        low=2,
+        high=2000,
     )
     lr: float = option(0.05, "SGD learning rate of the MLP (momentum 0.9).")
-    grid: int = option(25, "Points per axis of the 2-D slices (grid x grid forward passes each).", quick=9)
+    grid: int = option(
+        25, "Points per axis of the 2-D slices (grid x grid forward passes each).", quick=9, low=3, high=101
+    )
     span: float = option(
         1.0, "The 2-D random slice covers α, β in [-span, span] (in filter-normalized units)."
     )
     line_points: int = option(
-        61, "Points along the 1-D line from the initial to the final weights.", quick=13
+        61, "Points along the 1-D line from the initial to the final weights.", quick=13, low=2, high=1001
     )
-    resolution: int = option(200, "Grid points per axis of the decision-region picture.", quick=60)
+    resolution: int = option(
+        200, "Grid points per axis of the decision-region picture.", quick=60, low=10, high=400
+    )
 
 
 EXPLANATION = """\
@@ -346,6 +360,7 @@ def validate(config: Config) -> None:
         (config.span > 0, f"--span must be positive, got {config.span}"),
     ]
     check_options(checks)
+    check_bounds(config)
 
 
 def run(config: Config, out_dir: pathlib.Path) -> dict[str, Any]:

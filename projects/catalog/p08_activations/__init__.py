@@ -41,24 +41,26 @@ ELU_ALPHA = 1.0  # the alpha autograd.nn uses for "elu"
 class Config(RunConfig):
     """Settings of the activation-function comparison (each field is a command-line flag)."""
 
-    points: int = option(1000, "Number of two-moons points (80% train, 20% test).", quick=300)
+    points: int = option(1000, "Number of two-moons points (80% train, 20% test).", quick=300, high=100_000)
     noise: float = option(0.2, "Standard deviation of the Gaussian noise added to the moons.")
-    hidden: int = option(32, "Width of each of the MLP's two hidden layers.")
-    epochs: int = option(50, "Training epochs for each activation.", quick=30)
+    hidden: int = option(32, "Width of each of the MLP's two hidden layers.", high=256)
+    epochs: int = option(50, "Training epochs for each activation.", quick=30, high=10_000)
     lr: float = option(0.01, "Adam learning rate for the comparison.")
-    batch_size: int = option(32, "Mini-batch size.")
+    batch_size: int = option(32, "Mini-batch size.", high=100_000)
     depth: int = option(
-        10, "Number of layers (Linear maps) of the deep network for the vanishing-gradient experiment."
+        10,
+        "Number of layers (Linear maps) of the deep network for the vanishing-gradient experiment.",
+        high=100,
     )
-    width: int = option(32, "Width of that deep network's hidden layers.")
+    width: int = option(32, "Width of that deep network's hidden layers.", high=512)
     high_lr: float = option(0.1, "The too-high Adam learning rate used to show ReLUs dying.")
     fresh_points: int = option(
-        10000, "Fresh two-moons points that estimate each network's true accuracy.", quick=2000
+        10000, "Fresh two-moons points that estimate each network's true accuracy.", quick=2000, high=100_000
     )
     curve_points: int = option(
-        401, "Points on [-4, 4] where each activation's derivative is checked.", quick=81
+        401, "Points on [-4, 4] where each activation's derivative is checked.", quick=81, high=100_001
     )
-    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60)
+    resolution: int = option(150, "Grid points per axis of the decision-region pictures.", quick=60, high=400)
 
 
 EXPLANATION = """\

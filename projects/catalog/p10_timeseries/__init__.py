@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, mse_loss
-from autograd.errors import UsageError
+from autograd.errors import TrainingError, UsageError
 from autograd.files import atomic_open, write_text
-from autograd.nn import MLP
+from autograd.nn import ACTIVATIONS, MLP
 from autograd.optim import Adam
 from projects.catalog.p10_timeseries import model as model_files
 from projects.catalog.p10_timeseries.forecast_cli import forecast_table
@@ -70,7 +70,7 @@ from projects.catalog.p10_timeseries.plots import (
     plot_series_split,
 )
 from projects.datasets.timeseries import load_series
-from projects.lab.config import RunConfig, check_layer_sizes, option
+from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, option
 from projects.lab.training import fit
 
 MIN_TRAINING_WINDOWS = 10
@@ -87,18 +87,33 @@ class Config(RunConfig):
     column: str | None = option(None, "The CSV column to forecast (default: the only numeric column).")
     date_column: str | None = option(None, "The CSV column of dates (default: detected; optional).")
     season: int = option(
-        0, "Steps per season, the seasonal-naive lag (0: inferred from the dates, 12 for monthly data)."
+        0,
+        "Steps per season, the seasonal-naive lag (0: inferred from the dates, 12 for monthly data).",
+        low=0,
+        high=1000,
     )
-    window: int = option(0, "Values the MLP sees (0: season + 1, or 12 when there is no season).")
-    test_size: int = option(24, "The last this many steps are held out for testing (24 months = 2 years).")
+    window: int = option(
+        0, "Values the MLP sees (0: season + 1, or 12 when there is no season).", low=0, high=1000
+    )
+    test_size: int = option(
+        24, "The last this many steps are held out for testing (24 months = 2 years).", low=1, high=100_000
+    )
     transform: str = option("auto", "auto (log for a positive series with a trend), log or none.")
     windows: str = option(
         "auto",
         "relative (each window minus its last value), plain, or auto (relative for a series with a trend).",
     )
-    hidden: tuple[int, ...] = option((32,), "Hidden layer sizes of the MLP, comma-separated.")
-    steps: int = option(1500, "Adam steps to train for (epochs = steps / batches per epoch).", quick=200)
-    batch_size: int = option(16, "Windows per Adam step.")
+    hidden: tuple[int, ...] = option(
+        (32,), "Hidden layer sizes of the MLP, comma-separated.", low=1, high=1024, max_len=8
+    )
+    steps: int = option(
+        1500,
+        "Adam steps to train for (epochs = steps / batches per epoch).",
+        quick=200,
+        low=1,
+        high=1_000_000,
+    )
+    batch_size: int = option(16, "Windows per Adam step.", low=1, high=10_000)
     lr: float = option(3e-3, "Adam's learning rate.")
     weight_decay: float = option(
         1e-3, "Decoupled weight decay (AdamW), against fitting noise on short series."
@@ -108,6 +123,8 @@ class Config(RunConfig):
         5,
         "How many MLPs (different initial weights) are trained; their forecasts are averaged.",
         quick=1,
+        low=1,
+        high=50,
     )
     leak_check: bool = option(
         True, "Also score the original set-up (plain windows) on a random and on a chronological split."
@@ -197,8 +214,36 @@ def _check(config: Config) -> list[int]:
         raise UsageError(f"--transform {config.transform!r}: choose auto, log or none")
     if config.windows not in ("auto", "relative", "plain"):
         raise UsageError(f"--windows {config.windows!r}: choose auto, relative or plain")
+    if config.activation not in ACTIVATIONS or config.activation == "identity":
+        choices = ", ".join(a for a in ACTIVATIONS if a != "identity")
+        raise UsageError(f"--activation {config.activation!r}: choose one of {choices}")
     check_layer_sizes(config.hidden)
+    check_bounds(config)
     return list(config.hidden)
+
+
+def check_scale(name: str, y: np.ndarray, z_train: np.ndarray) -> None:
+    """Refuse a series whose values overflow the arithmetic of the forecasters (standardizing squares
+    them: values near 1e155 and beyond, or one spike of 1e250, give an infinite spread), naming the cause
+    instead of letting inf or nan reach the errors and the figures."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(np.std(z_train)) if len(z_train) else 0.0
+        mean = float(np.mean(z_train)) if len(z_train) else 0.0
+    if not (math.isfinite(spread) and math.isfinite(mean)):
+        raise UsageError(
+            f"{name}: values as large as {np.max(np.abs(y)):.3g} overflow when the series is standardized "
+            "(its mean or spread is not a finite number); rescale it (say, to thousands) first"
+        )
+
+
+def check_forecasts(name: str, forecasts: dict[str, np.ndarray]) -> None:
+    """Stop, before anything is plotted, when a forecast is inf or nan (an overflow in the data)."""
+    for method, values in forecasts.items():
+        if not np.all(np.isfinite(values)):
+            raise TrainingError(
+                f"{name}: the {method} forecasts became inf or nan: an overflow in the data (values too "
+                "large to compute with), not the learning rate; rescale the series first"
+            )
 
 
 def train_mlp(
@@ -354,6 +399,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     except ValueError as e:
         raise UsageError(f"--transform log: {e}, and {series.name} has values <= 0") from None
     z = transform.forward(y)
+    check_scale(series.name, y, z[:T])
     kind = choose_windows(config.windows, y[:T])
 
     # Validation: the last V steps of the training part, models refitted on the steps before them. It
@@ -402,6 +448,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
 
     actual, origins = y[T:], np.arange(T, n)
     rolling = {name: transform.inverse(paths(f, z, origins, H, context)) for name, f in forecasters.items()}
+    check_forecasts(series.name, rolling)  # before any error is computed or anything is drawn
     one = {name: F[:, 0] for name, F in rolling.items()}
     multi = {name: F[0] for name, F in rolling.items()}
     by_horizon = {name: errors_by_horizon(y, F, origins) for name, F in rolling.items()}
