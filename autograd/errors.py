@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 
 
 class UsageError(Exception):
@@ -34,3 +35,27 @@ def describe_os_error(error: OSError) -> str:
         reason += " (a symbolic link that loops)"
     paths = [str(p) for p in (error.filename, error.filename2) if p not in (None, "")]
     return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+def unreadable(name: str, error: OSError, kind: str) -> str:
+    """One line for a file the program could not read: ``name: no such file``, ``name: is a folder, not
+    {kind}``, ``name: permission denied`` or ``name: cannot read it (reason)``."""
+    if isinstance(error, FileNotFoundError):
+        return f"{name}: no such file"
+    if isinstance(error, IsADirectoryError):
+        return f"{name}: is a folder, not {kind}"
+    if isinstance(error, PermissionError):
+        return f"{name}: permission denied"
+    return f"{name}: cannot read it ({error.strerror or error})"
+
+
+def finite_number(text: str, what: str) -> float:
+    """``float(text)`` for a finite number; otherwise a UsageError saying that ``what`` (an option, an
+    input) is not a number, or is not finite. Never evaluates the text."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{what}: {text!r} is not a finite number")
+    return value

@@ -42,6 +42,13 @@ def _batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
     )
 
 
+def _apply_batched(op: type[ops.Op], inputs: tuple[Tensor, ...], unbatched: bool, **settings: Any) -> Tensor:
+    """``op`` on ``inputs`` (the first one batched by :func:`_batched`), the batch axis removed again when
+    the input had none."""
+    out = Tensor._apply(op, *inputs, **settings)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
 def _conv(
     op: str,
     dims: int,
@@ -83,15 +90,9 @@ def _conv(
             f" with dilation {dilation_t}"
         )
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    out = Tensor._apply(
-        ops.Conv,
-        *inputs,
-        stride=stride_t,
-        padding=padding_t,
-        dilation=dilation_t,
-        groups=groups,
+    return _apply_batched(
+        ops.Conv, inputs, unbatched, stride=stride_t, padding=padding_t, dilation=dilation_t, groups=groups
     )
-    return out.reshape(out.shape[1:]) if unbatched else out
 
 
 def _string_padding(
@@ -148,16 +149,16 @@ def _conv_transpose(
     if min(sizes) < 1:
         raise ValueError(f"{op}: input {x.shape} with weight {weight.shape} gives no output (sizes {sizes})")
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    out = Tensor._apply(
+    return _apply_batched(
         ops.ConvTranspose,
-        *inputs,
+        inputs,
+        unbatched,
         stride=stride_t,
         padding=padding_t,
         output_padding=extra,
         dilation=dilation_t,
         groups=groups,
     )
-    return out.reshape(out.shape[1:]) if unbatched else out
 
 
 def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -187,10 +188,9 @@ def _pool(op: str, fn: type[ops.Op], dims: int, x, kernel_size, stride, padding,
     sizes = [ops.conv_output_size(*a) for a in zip(x.shape[2:], kernel, stride_t, padding_t, dilation_t)]
     if min(sizes) < 1:
         raise ValueError(f"{op}: input {x.shape} padded by {padding_t} is smaller than the window {kernel}")
-    out = Tensor._apply(
-        fn, x, kernel=kernel, stride=stride_t, padding=padding_t, dilation=dilation_t, **extra
+    return _apply_batched(
+        fn, (x,), unbatched, kernel=kernel, stride=stride_t, padding=padding_t, dilation=dilation_t, **extra
     )
-    return out.reshape(out.shape[1:]) if unbatched else out
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:

@@ -21,14 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit, median, mnist_5k, timed_both  # noqa: E402
+from common import emit, median, minibatch_epoch, mnist_5k, time_epochs  # noqa: E402
 
 BATCH = 64
 LR = 1e-3
-
-
-def batches(n: int) -> list[slice]:
-    return [slice(i, min(i + BATCH, n)) for i in range(0, n, BATCH)]
 
 
 def make_model():
@@ -49,12 +45,7 @@ def make_ours(X, y, threads: int = 2):
         return model, Adam(model.parameters(), lr=LR)
 
     def epoch(model, opt) -> float:
-        for s in batches(len(X)):
-            opt.zero_grad()
-            loss = cross_entropy(model(Tensor(X[s])), y[s])
-            loss.backward()
-            opt.step()
-        return loss.item()
+        return minibatch_epoch(model, opt, lambda m, s: cross_entropy(m(Tensor(X[s])), y[s]), len(X), BATCH)
 
     return setup, epoch
 
@@ -72,12 +63,8 @@ def make_torch(X, y, threads: int = 2):
         return model, torch.optim.Adam(model.parameters(), lr=LR)
 
     def epoch(model, opt) -> float:
-        for s in batches(len(X)):
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(Xt[s]), yt[s])
-            loss.backward()
-            opt.step()
-        return loss.item()
+        batch_loss = lambda m, s: torch.nn.functional.cross_entropy(m(Xt[s]), yt[s])
+        return minibatch_epoch(model, opt, batch_loss, len(X), BATCH)
 
     return setup, epoch
 
@@ -97,14 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     X, y = mnist_5k()
     setup, epoch = ENGINES[args.engine](X, y, args.threads)
-    times, cpu, losses = [], [], []
-    for _ in range(args.repeats):
-        model, opt = setup()
-        result = {}
-        wall, used = timed_both(lambda: result.setdefault("loss", epoch(model, opt)))  # noqa: B023
-        times.append(wall)
-        cpu.append(used)
-        losses.append(result["loss"])
+    times, cpu, losses = time_epochs(setup, epoch, args.repeats)
     print(
         f"{args.engine}: median epoch {median(times):.3f} s over {args.repeats} "
         f"({', '.join(f'{x:.3f}' for x in times)}); last batch loss {losses[-1]:.4f}"

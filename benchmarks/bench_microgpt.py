@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, emit, median, timed_both  # noqa: E402
+from common import REPO, count_nodes, emit, median, timed_both  # noqa: E402
 
 NAME_FILES = [
     base / "shared" / "data" / "names" / "first_names_census1990.txt"
@@ -248,17 +248,6 @@ class Trainer:
         loss.backward()
         self.loss = loss.data
         self.update()
-
-
-def count_nodes(root) -> int:
-    seen, stack = set(), [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(getattr(node, "_children", None) or getattr(node, "_parents", ()))
-    return len(seen)
 
 
 def value_class(engine: str):

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit, median, mnist_60k, timed_both  # noqa: E402
+from common import batches, emit, median, minibatch_epoch, mnist_60k, time_epochs  # noqa: E402
 
 SIZES = [784, 128, 64, 10]
 BATCH = 128
@@ -46,10 +46,6 @@ def initial_weights() -> list[tuple[np.ndarray, np.ndarray]]:
 
     state = MLP(SIZES, activation="relu", engine="tensor", seed=0).state_dict()
     return [(state[f"net.{2 * i}.weight"], state[f"net.{2 * i}.bias"]) for i in range(len(SIZES) - 1)]
-
-
-def batches(n: int) -> list[slice]:
-    return [slice(i, min(i + BATCH, n)) for i in range(0, n, BATCH)]
 
 
 # ---- ours ------------------------------------------------------------------------------------------------
@@ -73,12 +69,7 @@ def make_ours(X, y, weights, threads: int = 2):
         return model, Adam(model.parameters(), lr=LR)
 
     def epoch(model, opt) -> float:
-        for s in batches(len(X)):
-            opt.zero_grad()
-            loss = cross_entropy(model(Tensor(X[s])), y[s])
-            loss.backward()
-            opt.step()
-        return loss.item()
+        return minibatch_epoch(model, opt, lambda m, s: cross_entropy(m(Tensor(X[s])), y[s]), len(X), BATCH)
 
     return setup, epoch
 
@@ -104,12 +95,8 @@ def make_torch(X, y, weights, threads: int = 2):
         return model, torch.optim.Adam(model.parameters(), lr=LR)
 
     def epoch(model, opt) -> float:
-        for s in batches(len(X)):
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(Xt[s]), yt[s])
-            loss.backward()
-            opt.step()
-        return loss.item()
+        batch_loss = lambda m, s: torch.nn.functional.cross_entropy(m(Xt[s]), yt[s])
+        return minibatch_epoch(model, opt, batch_loss, len(X), BATCH)
 
     return setup, epoch
 
@@ -129,7 +116,7 @@ def make_numpy(X, y, weights, threads: int = 2):
     def epoch(params, opt) -> float:
         state = opt[0]
         W1, c1, W2, c2, W3, c3 = params
-        for s in batches(len(X)):
+        for s in batches(len(X), BATCH):
             x, labels = X[s], y[s]
             n = len(labels)
             # forward
@@ -230,14 +217,7 @@ def main() -> None:
         return
     X, y, folder = mnist_60k()
     setup, epoch = ENGINES[args.engine](X, y, initial_weights(), args.threads)
-    times, cpu, losses = [], [], []
-    for _ in range(args.repeats):
-        model, opt = setup()
-        result = {}
-        wall, used = timed_both(lambda: result.setdefault("loss", epoch(model, opt)))  # noqa: B023
-        times.append(wall)
-        cpu.append(used)
-        losses.append(result["loss"])
+    times, cpu, losses = time_epochs(setup, epoch, args.repeats)
     t = median(times)
     print(
         f"{args.engine}: median epoch {t:.3f} s over {args.repeats} "

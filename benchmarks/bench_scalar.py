@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit, median, timed_both  # noqa: E402
+from common import count_nodes, emit, median, timed_both  # noqa: E402
 
 from projects.datasets.synthetic import two_moons  # noqa: E402
 
@@ -51,18 +51,6 @@ def micrograd_weights() -> list[tuple[np.ndarray, np.ndarray]]:
         )
         for layer in model.layers
     ]
-
-
-def count_nodes(root) -> int:
-    """Nodes reachable from ``root`` (works for micrograd's ``_prev`` and our ``_parents``)."""
-    seen, stack = set(), [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(getattr(node, "_parents", None) or getattr(node, "_prev", ()))
-    return len(seen)
 
 
 # ---- micrograd's demo code, parameterized by the Value class --------------------------------------------

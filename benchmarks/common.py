@@ -35,6 +35,55 @@ def timed_both(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def time_epochs(
+    setup: Callable[[], tuple[Any, Any]], epoch: Callable[[Any, Any], float], repeats: int
+) -> tuple[list[float], list[float], list[float]]:
+    """(wall seconds, CPU seconds, last batch's loss) of ``repeats`` epochs, each ``epoch(model, opt)`` from
+    a fresh ``setup()`` (built outside the clock)."""
+    times, cpu, losses = [], [], []
+    for _ in range(repeats):
+        model, opt = setup()
+        result = {}
+        wall, used = timed_both(lambda: result.setdefault("loss", epoch(model, opt)))  # noqa: B023
+        times.append(wall)
+        cpu.append(used)
+        losses.append(result["loss"])
+    return times, cpu, losses
+
+
+def batches(n: int, size: int) -> list[slice]:
+    """Consecutive slices of ``size`` rows (the last one shorter) covering ``n`` rows."""
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def minibatch_epoch(
+    model: Any, opt: Any, batch_loss: Callable[[Any, slice], Any], n: int, size: int
+) -> float:
+    """One epoch of ``size``-row minibatches over ``n`` rows, for our engine and PyTorch alike: zero the
+    gradients, ``batch_loss(model, rows).backward()``, step. Returns the last batch's loss."""
+    for rows in batches(n, size):
+        opt.zero_grad()
+        loss = batch_loss(model, rows)
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
+def count_nodes(root) -> int:
+    """Nodes reachable from ``root``, following ours' ``_parents``, microgpt's ``_children`` or
+    micrograd's ``_prev``."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(
+            getattr(node, "_parents", None) or getattr(node, "_children", None) or getattr(node, "_prev", ())
+        )
+    return len(seen)
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 

@@ -16,6 +16,8 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
+from conftest import replay_optimizer_steps  # noqa: E402
+
 from autograd import (  # noqa: E402
     Tensor,
     Value,
@@ -512,34 +514,8 @@ OPTIMIZERS = [
 @pytest.mark.parametrize("engine", ["tensor", "scalar"])
 @pytest.mark.parametrize("name, ours, theirs", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
 def test_optimizer_matches_torch_over_twenty_steps(name, ours, theirs, engine) -> None:
-    rng = np.random.default_rng(100)
-    shapes = [(3, 4), (4,)]
-    initial = [rng.normal(size=s) for s in shapes]
-    grads = [[rng.normal(size=s) for s in shapes] for _ in range(20)]
-    torch_params = [torch.tensor(a, requires_grad=True) for a in initial]
-    torch_opt = theirs(torch_params)
-    if engine == "tensor":
-        params: list[Any] = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in initial]
-    else:
-        params = [Value(x) for a in initial for x in a.ravel()]
-    opt = ours(params)
-    for step_grads in grads:
-        for t, g in zip(torch_params, step_grads):
-            t.grad = torch.tensor(g)
-        torch_opt.step()
-        if engine == "tensor":
-            for p, g in zip(params, step_grads):
-                p.grad = g.copy()
-        else:
-            for p, g in zip(params, np.concatenate([g.ravel() for g in step_grads])):
-                p.grad = float(g)
-        opt.step()
-    expected = np.concatenate([t.detach().numpy().ravel() for t in torch_params])
-    if engine == "tensor":
-        got = np.concatenate([p.data.ravel() for p in params])
-    else:
-        got = np.array([p.data for p in params])
-    assert not np.allclose(got, np.concatenate([a.ravel() for a in initial]))  # the parameters moved
+    got, expected, initial = replay_optimizer_steps(ours, theirs, engine)
+    assert not np.allclose(got, initial)  # the parameters moved
     _close(got, expected, f"{name} after 20 steps")
 
 

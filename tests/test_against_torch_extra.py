@@ -15,9 +15,10 @@ from hypothesis.extra import numpy as hnp
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
+from conftest import broadcast_shapes, float_arrays, replay_optimizer_steps  # noqa: E402
+
 from autograd import (  # noqa: E402
     Tensor,
-    Value,
     binary_cross_entropy,
     maximum,
     minimum,
@@ -72,15 +73,12 @@ shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
 
 
 def floats(shape, low=-4.0, high=4.0):
-    return hnp.arrays(np.float64, shape, elements=st.floats(low, high))
+    return float_arrays(shape, low, high)
 
 
 @st.composite
 def broadcast_pair(draw, low=-4.0, high=4.0):
-    shape = draw(shapes)
-    keep = draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
-    small = tuple(n if k else 1 for n, k in zip(shape, keep))[draw(st.integers(0, len(shape))) :]
-    first, second = (shape, small) if draw(st.booleans()) else (small, shape)
+    first, second = draw(broadcast_shapes(shapes))
     return draw(floats(first, low, high)), draw(floats(second, low, high))
 
 
@@ -369,31 +367,10 @@ RMSPROP = [
 @pytest.mark.parametrize("engine", ["tensor", "scalar"])
 @pytest.mark.parametrize("settings_", RMSPROP, ids=str)
 def test_rmsprop_matches_torch_over_twenty_steps(settings_, engine) -> None:
-    rng = np.random.default_rng(100)
-    shapes_ = [(3, 4), (4,)]
-    initial = [rng.normal(size=s) for s in shapes_]
-    grads = [[rng.normal(size=s) for s in shapes_] for _ in range(20)]
-    torch_params = [torch.tensor(a, requires_grad=True) for a in initial]
-    torch_opt = torch.optim.RMSprop(torch_params, **settings_)
-    if engine == "tensor":
-        params: list[Any] = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in initial]
-    else:
-        params = [Value(x) for a in initial for x in a.ravel()]
-    opt = RMSprop(params, **settings_)
-    for step_grads in grads:
-        for t, g in zip(torch_params, step_grads):
-            t.grad = torch.tensor(g)
-        torch_opt.step()
-        if engine == "tensor":
-            for p, g in zip(params, step_grads):
-                p.grad = g.copy()
-        else:
-            for p, g in zip(params, np.concatenate([g.ravel() for g in step_grads])):
-                p.grad = float(g)
-        opt.step()
-    expected = np.concatenate([t.detach().numpy().ravel() for t in torch_params])
-    got = np.concatenate([p.data.ravel() for p in params]) if engine == "tensor" else [p.data for p in params]
-    assert not np.allclose(got, np.concatenate([a.ravel() for a in initial]))
+    got, expected, initial = replay_optimizer_steps(
+        lambda p: RMSprop(p, **settings_), lambda p: torch.optim.RMSprop(p, **settings_), engine
+    )
+    assert not np.allclose(got, initial)
     _close(np.asarray(got), expected, "RMSprop after 20 steps")
 
 

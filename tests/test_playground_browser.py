@@ -9,20 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 from projects.catalog import p04_visualizer as p04
 from projects.catalog.p04_visualizer.playground import task_data, write_playground
 from projects.datasets.synthetic import two_moons, xor
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 CANVASES = ("boundary", "network", "loss")
 
 
@@ -64,7 +56,7 @@ def test_playground_in_headless_chromium(recorded: tuple[Path, list[dict]]) -> N
     requests: list[str] = []
     problems: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             page.on("request", lambda r: requests.append(r.url))

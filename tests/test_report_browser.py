@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 from projects.catalog.compare import CompareConfig, compare
 from projects.lab import runner
@@ -20,16 +21,6 @@ from projects.lab.report import (
     without_leading_title,
     write_index,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 FOLDERS = ("01-perceptron", "02-xor", "04-visualizer", "07-simulator", "compare")
 

@@ -11,20 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 from viz.expr import build
 from viz.stepper import render_html, stepper_data, stepper_fragment
 from viz.trace import trace_backward, trace_frames
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 NEURON = ("tanh(x1*w1 + x2*w2 + b)", ["x1=2", "w1=-3", "x2=0", "w2=1", "b=6.8813735870195432"])
 
@@ -106,7 +98,7 @@ def test_the_readme_neuron_fits_and_steps_forward_then_backward(tmp_path: Path) 
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = _open(browser, page_path, errors, requests)
             _assert_fits(page.evaluate(LAYOUT, "stepper"), 15)  # 10 values, 5 operations, on load
@@ -179,7 +171,7 @@ def test_project_07_fits_on_load_and_keeps_the_current_node_in_view(tmp_path: Pa
     data = stepper_data(page_path.read_text())["frames"]
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = _open(browser, page_path, errors)
             _assert_fits(page.evaluate(LAYOUT, "stepper"), 27)  # 18 values, 9 operations, on load
@@ -264,7 +256,7 @@ def test_two_steppers_on_one_page_do_not_clash(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids))  # no id twice on the page
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.on("pageerror", lambda e: errors.append(str(e)))

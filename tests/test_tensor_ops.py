@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from conftest import broadcast_shapes, check, float_arrays, reduction_axes, shapes, t64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -24,29 +25,8 @@ from autograd import (
     stack,
     unbroadcast,
 )
-from autograd.gradcheck import gradcheck
 
 FAST = settings(max_examples=15, deadline=None)
-
-
-def t64(a) -> Tensor:
-    return Tensor(np.array(a, dtype=np.float64), requires_grad=True, dtype=np.float64)
-
-
-def check(fn: Callable[..., Tensor], *arrays: np.ndarray) -> None:
-    """gradcheck of sum(fn(*xs) * R) with a fixed random R, so that every output entry has its own weight."""
-    inputs = [t64(a) for a in arrays]
-    out_shape = fn(*inputs).shape
-    weights = np.random.default_rng(0).normal(size=out_shape)
-    report = gradcheck(lambda *xs: (fn(*xs) * weights).sum(), inputs)
-    assert report.ok, str(report)
-
-
-shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
-
-
-def arrays(shape, low=-3.0, high=3.0):
-    return hnp.arrays(np.float64, shape, elements=st.floats(low, high))
 
 
 def away_from_zero(shape):
@@ -86,8 +66,8 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(data) -> None:
     # a shape that broadcasts to it: some axes set to 1, some leading axes dropped
     keep = data.draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
     small = tuple(n if k else 1 for n, k in zip(shape, keep))[data.draw(st.integers(0, len(shape))) :]
-    x = data.draw(arrays(small))
-    g = data.draw(arrays(shape))
+    x = data.draw(float_arrays(small))
+    g = data.draw(float_arrays(shape))
     # <broadcast(x), g> = <x, unbroadcast(g)>
     assert np.sum(np.broadcast_to(x, shape) * g) == pytest.approx(np.sum(x * unbroadcast(g, small)))
 
@@ -98,12 +78,9 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(data) -> None:
 @st.composite
 def broadcast_pair(draw, low=-3.0, high=3.0, second_away_from_zero=False):
     """Two arrays whose shapes broadcast against each other (either may be the smaller one)."""
-    shape = draw(shapes)
-    keep = draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
-    small = tuple(n if k else 1 for n, k in zip(shape, keep))[draw(st.integers(0, len(shape))) :]
-    first, second = (shape, small) if draw(st.booleans()) else (small, shape)
-    a = draw(arrays(first, low, high))
-    b = draw(away_from_zero(second) if second_away_from_zero else arrays(second, low, high))
+    first, second = draw(broadcast_shapes(shapes))
+    a = draw(float_arrays(first, low, high))
+    b = draw(away_from_zero(second) if second_away_from_zero else float_arrays(second, low, high))
     return a, b
 
 
@@ -131,7 +108,7 @@ def test_power_with_broadcasting(pair) -> None:
 
 
 @FAST
-@given(x=arrays((3, 2)))
+@given(x=float_arrays((3, 2)))
 def test_arithmetic_with_numbers_and_arrays(x) -> None:
     c = np.array([0.5, -2.0])
     check(lambda t: 2.0 - t * 3 + 1 / (t * t + 1) + c * t - t / 4 + c + 2**t, x)
@@ -174,13 +151,7 @@ def array_and_axis(draw):
     # unique entries on a grid of 0.01: no ties, and no two entries within the finite-difference step
     grid = st.integers(-300, 300).map(lambda i: i / 100)
     x = draw(hnp.arrays(np.float64, shapes, elements=grid, unique=True))
-    axis = draw(
-        st.one_of(
-            st.none(),
-            st.integers(-x.ndim, x.ndim - 1),
-            st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim, unique=True).map(tuple),
-        )
-    )
+    axis = draw(reduction_axes(x.ndim))
     return x, axis, draw(st.booleans())
 
 

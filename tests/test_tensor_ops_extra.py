@@ -5,10 +5,10 @@ derivative, the engine's shape errors, and the tracer's formula contract of ever
 from __future__ import annotations
 
 import inspect
-from typing import Callable
 
 import numpy as np
 import pytest
+from conftest import broadcast_shapes, check, float_arrays, reduction_axes, shapes, t64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,29 +25,8 @@ from autograd import (
     scaled_dot_product_attention,
     where,
 )
-from autograd.gradcheck import gradcheck
 
 FAST = settings(max_examples=15, deadline=None)
-
-
-def t64(a) -> Tensor:
-    return Tensor(np.array(a, dtype=np.float64), requires_grad=True, dtype=np.float64)
-
-
-def check(fn: Callable[..., Tensor], *arrays: np.ndarray) -> None:
-    """gradcheck of sum(fn(*xs) * R) with a fixed random R, so that every output entry has its own weight."""
-    inputs = [t64(a) for a in arrays]
-    out_shape = fn(*inputs).shape
-    weights = np.random.default_rng(0).normal(size=out_shape)
-    report = gradcheck(lambda *xs: (fn(*xs) * weights).sum(), inputs)
-    assert report.ok, str(report)
-
-
-shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
-
-
-def arrays(shape, low=-3.0, high=3.0):
-    return hnp.arrays(np.float64, shape, elements=st.floats(low, high))
 
 
 def away_from(kinks: tuple[float, ...], shape, low=-4.0, high=4.0):
@@ -59,16 +38,13 @@ def away_from(kinks: tuple[float, ...], shape, low=-4.0, high=4.0):
             a = np.where(np.abs(a - k) < 0.05, k + 0.1, a)
         return a
 
-    return arrays(shape, low, high).map(move)
+    return float_arrays(shape, low, high).map(move)
 
 
 @st.composite
 def broadcast_pair(draw, low=-3.0, high=3.0):
-    shape = draw(shapes)
-    keep = draw(st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)))
-    small = tuple(n if k else 1 for n, k in zip(shape, keep))[draw(st.integers(0, len(shape))) :]
-    first, second = (shape, small) if draw(st.booleans()) else (small, shape)
-    return draw(arrays(first, low, high)), draw(arrays(second, low, high))
+    first, second = draw(broadcast_shapes(shapes))
+    return draw(float_arrays(first, low, high)), draw(float_arrays(second, low, high))
 
 
 # ---- elementwise functions ---------------------------------------------------------------------------------
@@ -102,7 +78,7 @@ POSITIVE = {"log2": lambda t: t.log2(), "rsqrt": lambda t: t.rsqrt(), "tan": lam
 
 @pytest.mark.parametrize("name", list(SMOOTH))
 @FAST
-@given(x=arrays((3, 4), -4.0, 4.0))
+@given(x=float_arrays((3, 4), -4.0, 4.0))
 def test_smooth_elementwise_functions(name, x) -> None:
     check(SMOOTH[name], x)
 
@@ -117,7 +93,7 @@ def test_piecewise_elementwise_functions_away_from_their_kinks(name, data) -> No
 
 @pytest.mark.parametrize("name", list(POSITIVE))
 @FAST
-@given(x=arrays((2, 5), 0.2, 3.5))
+@given(x=float_arrays((2, 5), 0.2, 3.5))
 def test_functions_of_positive_inputs(name, x) -> None:
     check(POSITIVE[name], x)
 
@@ -245,13 +221,7 @@ def array_and_axis(draw, min_side=1):
             elements=st.floats(-3, 3),
         )
     )
-    axis = draw(
-        st.one_of(
-            st.none(),
-            st.integers(-x.ndim, x.ndim - 1),
-            st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim, unique=True).map(tuple),
-        )
-    )
+    axis = draw(reduction_axes(x.ndim))
     return x, axis, draw(st.booleans())
 
 

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, Union
 
-from autograd.errors import UsageError
+from autograd.errors import UsageError, finite_number
 from autograd.scalar import Value
 
 Operand = Union[Value, float]
@@ -190,12 +190,7 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
             raise UsageError(f"--set {item}: {name!r} is not a valid name")
         if name in FUNCTIONS:
             raise UsageError(f"--set {item}: {name!r} is a function name, not an input")
-        try:
-            value = float(number)
-        except ValueError:
-            raise UsageError(f"--set {item}: {number!r} is not a number") from None
-        if not math.isfinite(value):
-            raise UsageError(f"--set {item}: the value must be a finite number")
+        value = finite_number(number, f"--set {item}")
         if name in values:
             raise UsageError(f"--set {name} is given twice")
         values[name] = value

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 from autograd.files import write_text
 from viz.graph import dot_id, fit_scale, svg_size, svg_text
+from viz.page import html_page, json_for_script
 from viz.trace import (
     NO_GRADIENTS,
     BackwardTracer,
@@ -245,11 +246,6 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]*)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
 
 
-def _json_for_script(data: object) -> str:
-    """JSON safe inside a <script> element (no ``</script>`` or ``<!--`` can appear)."""
-    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _check_prefix(prefix: str) -> str:
     if not re.fullmatch(r"[A-Za-z][\w-]*", prefix):
         raise ValueError(f"a stepper's prefix must be a letter then letters, digits, _ or -: {prefix!r}")
@@ -350,7 +346,7 @@ wheel: zoom, drag: pan.</p>
 <div id="{p}-viewport" class="bp-viewport">
 {figures}
 </div>
-<script type="application/json" id="{p}-data">{_json_for_script({"frames": data})}</script>
+<script type="application/json" id="{p}-data">{json_for_script({"frames": data})}</script>
 <script>{script}</script>
 </div>"""
 
@@ -365,19 +361,7 @@ def render_html(
 ) -> str:
     """The stepper as a whole HTML page (see :func:`stepper_fragment`)."""
     fragment = stepper_fragment(tracer, svgs, frames, title, subtitle, prefix)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>body {{ margin: .6rem .8rem; }}</style>
-</head>
-<body>
-{fragment}
-</body>
-</html>
-"""
+    return html_page(title, "body { margin: .6rem .8rem; }", fragment)
 
 
 # What a stepper's drawing may take of a 1280 x 800 window at 1 px per point (11 pt text 11 px high): the

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd.errors import UsageError
+from autograd.errors import UsageError, unreadable
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "missing", "#n/a"})
 _SNIFF_BYTES = 64 * 1024
@@ -96,14 +96,8 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
                 f"{MAX_BYTES // 2**20} MiB ({MAX_ROWS:,} rows): take a sample of the rows"
             )
         raw = file.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a folder, not a CSV file") from None
-    except PermissionError:
-        raise UsageError(f"{name}: permission denied") from None
     except OSError as e:
-        raise UsageError(f"{name}: cannot read it ({e.strerror or e})") from None
+        raise UsageError(unreadable(name, e, "a CSV file")) from None
     text = _decode(raw, name)
     if not text.strip():
         raise UsageError(f"{name}: the file is empty")

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from autograd.errors import UsageError
+from autograd.errors import UsageError, unreadable
 from autograd.files import atomic_open
 
 # IDX type code -> big-endian NumPy dtype
@@ -159,16 +159,12 @@ def read_idx(path: str | os.PathLike[str], max_bytes: int = MAX_IDX_BYTES) -> np
                 return _read_stream(raw, name, max_bytes)
             with gzip.GzipFile(fileobj=raw) as stream:
                 return _read_stream(stream, name, max_bytes)  # type: ignore[arg-type]
-    except FileNotFoundError:
-        raise IdxError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise IdxError(f"{name}: is a folder, not an IDX file") from None
     except EOFError:
         raise IdxError(f"{name}: truncated gzip stream (the download or copy is incomplete)") from None
     except (gzip.BadGzipFile, zlib.error) as e:
         raise IdxError(f"{name}: corrupt gzip data ({e})") from None
     except OSError as e:
-        raise IdxError(f"{name}: cannot read it ({e.strerror or e})") from None
+        raise IdxError(unreadable(name, e, "an IDX file")) from None
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from autograd.files import write_text
 from projects.lab.registry import PROJECTS
+from viz.page import html_page
 
 RUNNER_KEYS = ("project", "seed", "config", "versions", "wall_time_s", "figures")
 MAX_LIST_ITEMS = 8
@@ -399,24 +400,13 @@ def render_index(out_dir: Path, failures: Mapping[str, str] | None = None) -> st
         )
     if not entries and not missing:
         notes = "<p>No runs yet: <code>backprop-lab run all</code> fills this page.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>backprop-lab runs</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<h1>backprop-lab: projects</h1>
+    body = f"""<h1>backprop-lab: projects</h1>
 {_start_here(entries)}
 <p class="meta">{len(entries)} run(s) in this folder. Click a figure for its full size.</p>
 <nav>{nav}</nav>
 {notes}
-{"".join(sections)}
-</body>
-</html>
-"""
+{"".join(sections)}"""
+    return html_page("backprop-lab runs", STYLE, body)
 
 
 def write_index(out_dir: str | Path, failures: Mapping[str, str] | None = None) -> Path:

@@ -57,7 +57,7 @@ from typing import Any, Iterator, Literal, Sequence
 import numpy as np
 
 import autograd
-from autograd.errors import TrainingError, UsageError, describe_os_error
+from autograd.errors import TrainingError, UsageError, describe_os_error, finite_number
 from autograd.files import (
     check_output_path,
     remove_if_empty,
@@ -281,13 +281,7 @@ def convert_option(text: str | bool, annotation: Any, option: str) -> Any:
         except ValueError:
             raise UsageError(f"{option} needs an integer, got {text!r}") from None
     if annotation is float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{option} needs a number, got {text!r}") from None
-        if not np.isfinite(value):
-            raise UsageError(f"{option} needs a finite number, got {text!r}")
-        return value
+        return finite_number(text, option)
     if annotation is str:
         return text
     if annotation is Path or (isinstance(annotation, type) and issubclass(annotation, os.PathLike)):

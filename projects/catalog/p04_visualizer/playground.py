@@ -23,13 +23,13 @@ slider), ``play``, ``counter``, ``stats``, the canvases ``boundary``, ``network`
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from autograd.files import write_text
+from viz.page import html_page, json_for_script
 
 GRID_MARGIN = 0.5  # the plane shown: the points' bounding box widened by this (as viz.plots.decision_grid)
 
@@ -60,11 +60,6 @@ def task_data(
         "losses": [float(v) for v in losses],
         "accuracies": [float(v) for v in accuracies],
     }
-
-
-def _json_for_script(data: object) -> str:
-    """JSON safe inside a <script> element (no ``</script>`` or ``<!--`` can appear)."""
-    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 _STYLE = """
@@ -490,17 +485,8 @@ def render_playground(tasks: Sequence[dict[str, Any]], activation: str, title: s
         f"{html.escape(t['title'])} ({'-'.join(map(str, t['sizes']))})</button>"
         for k, t in enumerate(tasks)
     )
-    data = _json_for_script({"activation": activation, "tasks": list(tasks)})
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
+    data = json_for_script({"activation": activation, "tasks": list(tasks)})
+    body = f"""<h1>{html.escape(title)}</h1>
 <p class="sub">Drag the slider (or press play) to replay training epoch by epoch; epoch 0 is the untrained
 network. Every picture is recomputed from the weights recorded after that epoch. Red is positive (class 1),
 blue negative (class 0); white is 0 (a neuron) or p = 0.5 (the output).</p>
@@ -528,10 +514,8 @@ Edges are weights: colour and width by value, one scale for the whole run, so yo
 linear in x1, x2); later layers combine those lines into curves.</p>
 <div id="neurons"></div></div>
 <script type="application/json" id="playground-data">{data}</script>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+<script>{_SCRIPT}</script>"""
+    return html_page(title, _STYLE, body)
 
 
 def write_playground(

@@ -64,15 +64,7 @@ def plot_forecasts(
         ax.plot(positions[first:], actual[first:], color="k", lw=2, label="actual")
         for level, (lower, upper) in sorted((bands or {}).get(panel_title, {}).items(), reverse=True):
             span = positions[start : start + len(lower)]
-            ax.fill_between(
-                span,
-                lower,
-                upper,
-                color="tab:blue",
-                alpha=BAND_ALPHA.get(level, 0.2),
-                lw=0,
-                label=f"{highlight} {level}% interval",
-            )
+            _shade_interval(ax, span, lower, upper, level, f"{highlight} {level}% interval")
         for name, values in forecasts.items():
             style = {"lw": 2.0} if name == highlight else {"lw": 1.0, "ls": "--"}
             ax.plot(positions[start : start + len(values)], values, marker=".", ms=3, label=name, **style)
@@ -140,15 +132,7 @@ def plot_future(
     fig, ax = plt.subplots(figsize=(8.5, 3.8))
     ax.plot(past, shown, color="k", lw=1.6, label="history")
     for level, (lower, upper) in sorted(bands.items(), reverse=True):
-        ax.fill_between(
-            ahead,
-            lower,
-            upper,
-            color="tab:blue",
-            alpha=BAND_ALPHA.get(level, 0.2),
-            lw=0,
-            label=f"{level}% interval",
-        )
+        _shade_interval(ax, ahead, lower, upper, level, f"{level}% interval")
     ax.plot(
         np.r_[past[-1], ahead],
         np.r_[shown[-1], forecast],
@@ -164,6 +148,13 @@ def plot_future(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     return save_figure(fig, path)
+
+
+def _shade_interval(
+    ax: plt.Axes, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: int, label: str
+) -> None:
+    """The ``level``% interval [lower, upper] over ``x`` as a blue band, paler the wider the interval."""
+    ax.fill_between(x, lower, upper, color="tab:blue", alpha=BAND_ALPHA.get(level, 0.2), lw=0, label=label)
 
 
 def _date_ticks(ax: plt.Axes, x: Sequence[object], first: int = 0, count: int = 8) -> None:
