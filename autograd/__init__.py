@@ -12,6 +12,7 @@ Importing this package loads NumPy and nothing heavier (no matplotlib, no graphv
 
 from autograd.core import BackwardStep, backpropagate, is_grad_enabled, no_grad, topological_sort
 from autograd.functional import (
+    affine,
     avg_pool1d,
     avg_pool2d,
     binary_cross_entropy,
@@ -44,6 +45,7 @@ from autograd.tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "affine",
     "BackwardStep",
     "Tensor",
     "Value",

@@ -110,6 +110,12 @@ def _string_padding(
     raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
 
 
+def affine(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """x @ weight + bias as one graph node (what ``nn.Linear`` computes): weight (in, out), bias (out,).
+    PyTorch's ``F.linear(x, W, b)`` takes W as (out, in): it is ``affine(x, W.T, b)``."""
+    return Tensor._apply(ops.Affine, x, weight, bias)
+
+
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D cross-correlation of x (N, C, L) with weight (O, C/groups, K), as PyTorch's ``F.conv1d``."""
     return _conv("conv1d", 1, x, weight, bias, stride, padding, dilation, groups)
@@ -326,6 +332,7 @@ def softsign(x: Tensor) -> Tensor:
 
 
 __all__ = [
+    "affine",
     "avg_pool1d",
     "avg_pool2d",
     "binary_cross_entropy",

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 import numpy as np
 
 from autograd.files import read_npz, write_npz
-from autograd.functional import avg_pool2d, conv2d, max_pool2d
+from autograd.functional import affine, avg_pool2d, conv2d, max_pool2d
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -250,7 +250,11 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(self.weight, Tensor):
-            return x @ self.weight + self.bias
+            return affine(
+                x if isinstance(x, Tensor) else Tensor(x, dtype=self.weight.data.dtype),
+                self.weight,
+                self.bias,
+            )
         columns = self.weight.values.T  # column j holds the weights into output j
         return [Value.dot(w_j, x, b_j) for w_j, b_j in zip(columns, self.bias.values)]
 

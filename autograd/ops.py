@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd.parallel import split_elementwise, split_work
+
 Array = np.ndarray
 
 
@@ -227,6 +229,41 @@ class MatMul(Op):
             gy = _swap(x2) @ g2
             gy = gy.squeeze(-1) if y.ndim == 1 else gy
         return gx, gy
+
+
+class Affine(Op):
+    """z = x @ W + b, a linear layer as one node (PyTorch's ``addmm``; W is (in, out));
+    dL/dx = G @ W^T,   dL/dW = x^T G,   dL/db = G summed over the rows (every row of z added the same b:
+    the bias's gradient is summed back to its shape here, so ``unbroadcast`` finds it already (out,))"""
+
+    name = "affine"
+    forward_formula = "{0} @ {1} + {2}"
+    vjp_formulas = ("{g} @ {1}ᵀ", "{0}ᵀ @ {g}", "sum({g}, rows)")
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        if w.ndim != 2 or b.shape != (w.shape[1],) or x.ndim == 0:
+            raise ValueError(
+                f"affine: x {x.shape} @ W {w.shape} + b {b.shape} needs W (in, out) and b (out,)"
+            )
+        if x.shape[-1] != w.shape[0]:
+            raise ValueError(
+                f"affine: shapes {x.shape} and {w.shape} do not fit: the last axis of x ({x.shape[-1]})"
+                f" must equal W's first ({w.shape[0]})"
+            )
+        out = x @ w
+        out += b  # in place: z is a new array (one pass less than x @ W, then + b)
+        ctx.saved = (x, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved
+        rows = g.reshape(-1, w.shape[1])  # every leading axis of x is a batch of rows
+        gx = (g @ w.T).reshape(x.shape) if ctx.needs_grad[0] else None
+        gw = x.reshape(-1, w.shape[0]).T @ rows if ctx.needs_grad[1] else None
+        gb = rows.sum(axis=0) if ctx.needs_grad[2] else None
+        return gx, gw, gb
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -542,13 +579,21 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.empty_like(x)  # (in x's memory order)
+        split_elementwise(lambda part: np.maximum(x[part], 0, out=out[part]), out)
         ctx.saved = (out,)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return (g * np.sign(ctx.saved[0]),)
+        z, grad = ctx.saved[0], np.empty_like(g)
+
+        def chain(part: tuple[slice, ...]) -> None:
+            np.sign(z[part], out=grad[part])
+            grad[part] *= g[part]
+
+        split_elementwise(chain, grad)
+        return (grad,)
 
 
 class LeakyReLU(Op):
@@ -1710,18 +1755,31 @@ def _crop(x: Array, padding: tuple[int, ...]) -> Array:
 
 
 def _im2col(xp: Array, kernel, stride, dilation, out_size) -> Array:
-    """X_col (C, prod(K), *out, N) of xp (C, *spatial, N): X_col[c, k, p, n] = xp[c, p s + k d, n]."""
+    """X_col (C, prod(K), *out, N) of xp (C, *spatial, N): X_col[c, k, p, n] = xp[c, p s + k d, n].
+    The taps' copies are independent: they are shared out over threads (:mod:`autograd.parallel`)."""
     cols = np.empty((xp.shape[0], int(np.prod(kernel)), *out_size, xp.shape[-1]), dtype=xp.dtype)
-    for number, region in _taps(kernel, stride, dilation, out_size):
-        np.copyto(cols[:, number], xp[region])
+    taps = list(_taps(kernel, stride, dilation, out_size))
+
+    def copy(piece: slice) -> None:
+        for number, region in taps[piece]:
+            np.copyto(cols[:, number], xp[region])
+
+    split_work(copy, len(taps), items_each=cols[:, 0].size)
     return cols
 
 
 def _col2im(cols: Array, shape: tuple[int, ...], kernel, stride, dilation) -> Array:
-    """The adjoint of :func:`_im2col`: zeros of ``shape`` (C, *spatial, N), each tap's slice added back."""
+    """The adjoint of :func:`_im2col`: zeros of ``shape`` (C, *spatial, N), each tap's slice added back.
+    Taps overlap where they add, channels do not: the channels are shared out over threads."""
     folded = np.zeros(shape, dtype=cols.dtype)
-    for number, region in _taps(kernel, stride, dilation, cols.shape[2:-1]):
-        folded[region] += cols[:, number]
+    taps = list(_taps(kernel, stride, dilation, cols.shape[2:-1]))
+
+    def fold(piece: slice) -> None:
+        channels = folded[piece]
+        for number, region in taps:
+            channels[region] += cols[piece, number]
+
+    split_work(fold, shape[0], items_each=cols[0].size)
     return folded
 
 
@@ -1826,17 +1884,24 @@ class MaxPool(Op):
         out_size = tuple(
             conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)
         )
-        out = winner = None
-        for number, region in _taps(kernel, stride, dilation, out_size):
-            candidate = xp[region]
-            if out is None:
-                out, winner = candidate.copy(), np.zeros(candidate.shape, dtype=np.uint16)
-                continue
-            better = np.greater(candidate, out)
-            better |= np.isnan(candidate)
-            np.maximum(out, candidate, out=out)  # (NaN wins, as in PyTorch)
-            # taps come in increasing order: the winner so far is the largest tap number that was better
-            np.maximum(winner, np.multiply(better, number, dtype=np.uint16), out=winner)
+        taps = list(_taps(kernel, stride, dilation, out_size))
+        out = np.empty((xp.shape[0], *out_size, xp.shape[-1]), dtype=xp.dtype)
+        winner = np.zeros(out.shape, dtype=np.uint16)
+
+        def pool(piece: slice) -> None:  # channels do not mix: they are shared out over threads
+            best, won, channels = out[piece], winner[piece], xp[piece]
+            for number, region in taps:
+                candidate = channels[region]
+                if number == 0:
+                    np.copyto(best, candidate)
+                    continue
+                better = np.greater(candidate, best)
+                better |= np.isnan(candidate)
+                np.maximum(best, candidate, out=best)  # (NaN wins, as in PyTorch)
+                # taps come in increasing order: the winner so far is the largest tap number that was better
+                np.maximum(won, np.multiply(better, number, dtype=np.uint16), out=won)
+
+        split_work(pool, xp.shape[0], items_each=out[0].size * len(taps))
         ctx.saved = (winner, xp.shape, kernel, stride, padding, dilation)
         return _batch_first(out)
 
@@ -1846,11 +1911,17 @@ class MaxPool(Op):
         g = _batch_last(g)
         grad = np.zeros(xp_shape, dtype=g.dtype)
         overlap = any(s < (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
-        for number, region in _taps(kernel, stride, dilation, g.shape[1:-1]):
-            if overlap:
-                grad[region] += g * (winner == number)
-            else:  # each entry is in one window at most
-                np.multiply(g, winner == number, out=grad[region])
+        taps = list(_taps(kernel, stride, dilation, g.shape[1:-1]))
+
+        def route(piece: slice) -> None:  # per channel, shared out over threads
+            into, upstream, won = grad[piece], g[piece], winner[piece]
+            for number, region in taps:
+                if overlap:
+                    into[region] += upstream * (won == number)
+                else:  # each entry is in one window at most
+                    np.multiply(upstream, won == number, out=into[region])
+
+        split_work(route, g.shape[0], items_each=g[0].size * len(taps))
         return (_batch_first(_crop(grad, padding)),)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from autograd.nn import reset_grads
+from autograd.parallel import split_work
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -116,8 +117,17 @@ class Optimizer:
                 slot.state = self._new_state(slot.data if isinstance(slot, _FlatSlot) else parts[0][0])
             for data, grad, where in parts:
                 state = slot.state if where == slice(None) else {k: a[where] for k, a in slot.state.items()}
-                self._update(data, grad.reshape(data.shape), state)
+                self._update_split(data, grad.reshape(data.shape), state)
             slot.write_back(parts[0][0])
+
+    def _update_split(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """``_update`` on contiguous pieces of the (1-D) buffers, on several threads when they are large
+        (every rule here is element-wise: each entry's update reads only that entry of each buffer)."""
+
+        def update(piece: slice) -> None:
+            self._update(data[piece], grad[piece], {key: array[piece] for key, array in state.items()})
+
+        split_work(update, data.size)
 
     def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
         """The rule's buffers (moments, scratch space), zero, each shaped like ``data``."""

@@ -21,6 +21,7 @@ from conftest import replay_optimizer_steps  # noqa: E402
 from autograd import (  # noqa: E402
     Tensor,
     Value,
+    affine,
     binary_cross_entropy_with_logits,
     concat,
     cross_entropy,
@@ -147,6 +148,15 @@ def test_ops_with_constants(ours, theirs) -> None:
 )
 def test_matmul(shapes) -> None:
     compare(lambda a, b: a @ b, lambda a, b: a @ b, [rand(*shapes[0], seed=4), rand(*shapes[1], seed=5)])
+
+
+@pytest.mark.parametrize("x_shape", [(3, 4), (2, 3, 4), (4,)], ids=str)
+def test_affine_is_torch_linear(x_shape) -> None:
+    compare(
+        affine,
+        lambda x, w, b: torch.nn.functional.linear(x, w.T, b),
+        [rand(*x_shape, seed=9), rand(4, 5, seed=10), rand(5, seed=11)],
+    )
 
 
 def test_matmul_with_a_constant_operand() -> None:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -203,6 +203,9 @@ def array_and_axis(draw, min_side=1):
 def test_var_and_std(name, correction, case) -> None:
     x, axis, keepdims = case
     axis_arg = tuple(axis) if isinstance(axis, list) else axis
+    # std's derivative is undefined where a slice is constant (sqrt at 0): both engines' forward passes give 0
+    # there, but PyTorch's rounding leaves tiny residuals whose ratio is an arbitrary gradient
+    assume(name == "var" or bool(np.all(np.ptp(x, axis=axis_arg) > 1e-6)))
     compare(
         lambda t: getattr(t, name)(axis=axis_arg, keepdims=keepdims, correction=correction),
         lambda t: getattr(t, name)(dim=axis_arg, keepdim=keepdims, correction=correction),

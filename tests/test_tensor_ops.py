@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from autograd import (
     BackwardStep,
     Tensor,
+    affine,
     binary_cross_entropy_with_logits,
     concat,
     cross_entropy,
@@ -135,6 +136,25 @@ def test_arithmetic_with_numbers_and_arrays(x) -> None:
 def test_matmul_including_batches_and_vectors(a_shape, b_shape) -> None:
     rng = np.random.default_rng(2)
     check(lambda a, b: a @ b, rng.normal(size=a_shape), rng.normal(size=b_shape))
+
+
+@pytest.mark.parametrize("x_shape", [(3, 4), (2, 3, 4), (4,)], ids=str)
+def test_affine_is_matmul_plus_bias_as_one_node(x_shape) -> None:
+    rng = np.random.default_rng(4)
+    x, w, b = rng.normal(size=x_shape), rng.normal(size=(4, 2)), rng.normal(size=2)
+    check(affine, x, w, b)
+    fused, separate = affine(t64(x), t64(w), t64(b)), t64(x) @ t64(w) + t64(b)
+    assert fused._op == "affine" and fused._parents and len(fused._parents) == 3
+    np.testing.assert_array_equal(fused.data, separate.data)
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, b_shape, words",
+    [((3, 4), (5, 2), (2,), r"affine: shapes \(3, 4\) and \(5, 2\)"), ((3, 4), (4, 2), (3,), "b \\(out,\\)")],
+)
+def test_affine_shape_errors_name_the_op(x_shape, w_shape, b_shape, words) -> None:
+    with pytest.raises(ValueError, match=words):
+        affine(Tensor(np.ones(x_shape)), Tensor(np.ones(w_shape)), Tensor(np.ones(b_shape)))
 
 
 def test_reflected_matmul_with_an_array() -> None:
