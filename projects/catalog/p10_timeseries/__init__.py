@@ -74,7 +74,7 @@ from projects.lab.config import RunConfig, check_bounds, check_layer_sizes, opti
 from projects.lab.training import fit
 
 MIN_TRAINING_WINDOWS = 10
-HIDDEN_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the weights a of the hidden path tried on validation
+HIDDEN_WEIGHTS = tuple(k / 10 for k in range(11))  # the weights a of the hidden path tried: 0, 0.1, .., 1
 HORIZON_RULE = 1.1  # the MLP's multi-step RMSE at most this many times the linear autoregression's
 
 
@@ -125,6 +125,13 @@ class Config(RunConfig):
         quick=1,
         low=1,
         high=50,
+    )
+    folds: int = option(
+        4,
+        "Validation periods (rolling origin, each ending one season before the next) that choose the "
+        "hidden path's weight and give the intervals; models are refitted before each.",
+        low=1,
+        high=20,
     )
     leak_check: bool = option(
         True, "Also score the original set-up (plain windows) on a random and on a chronological split."
@@ -200,7 +207,7 @@ class Stage:
 
 
 def _check(config: Config) -> list[int]:
-    for name in ("test_size", "steps", "batch_size", "ensemble"):
+    for name in ("test_size", "steps", "batch_size", "ensemble", "folds"):
         if getattr(config, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(config, name)})")
     for name in ("season", "window"):
@@ -322,6 +329,100 @@ def mean_rmse_by_horizon(E: np.ndarray) -> float:
     return float(np.mean(np.sqrt(np.nanmean(E**2, axis=0))))
 
 
+@dataclass
+class Fold:
+    """One validation period z[start:end] of the training part, forecast by models fitted before ``start``:
+    ``errors[a]`` holds the errors from every origin in it (:func:`origin_errors`) with hidden weight a."""
+
+    start: int
+    end: int
+    training_windows: int
+    errors: dict[float, np.ndarray]
+
+    def scores(self) -> dict[float, float]:
+        return {a: mean_rmse_by_horizon(E) for a, E in self.errors.items()}
+
+
+def fold_ends(T: int, V: int, window: int, season: int, count: int) -> list[int]:
+    """The ends of the validation periods, latest first: T, T - step, T - 2 step, ... (step = the season,
+    or V without one), as many as ``count`` while at least MIN_TRAINING_WINDOWS windows precede a period."""
+    step = season if season > 1 else V
+    ends = [T - k * step for k in range(count)]
+    return [end for end in ends if end - V - window >= MIN_TRAINING_WINDOWS] or [T]
+
+
+def validation_folds(
+    z: np.ndarray,
+    kind: str,
+    window: int,
+    T: int,
+    V: int,
+    season: int,
+    hidden: list[int],
+    config: Config,
+    rng: np.random.Generator,
+) -> list[Fold]:
+    """Rolling-origin validation inside the training part z[:T]: for each period z[end - V:end], fit the
+    models on the windows before it and forecast it from each of its origins, for every hidden weight."""
+    folds = []
+    for k, end in enumerate(fold_ends(T, V, window, season, config.folds)):
+        start = end - V
+        stage = fit_stage(z, kind, window, start, hidden, config, rng, f"validation {k + 1}")
+        errors_by_weight = {
+            a: origin_errors(stage_forecaster(stage, kind, window, a), z[:end], start, end, window)
+            for a in HIDDEN_WEIGHTS
+        }
+        folds.append(Fold(start, end, stage.windows, errors_by_weight))
+    return folds
+
+
+@dataclass
+class WeightChoice:
+    """The one-standard-error rule over the folds' scores s[k, a] (:func:`mean_rmse_by_horizon`): the best
+    weight a* minimizes the mean over folds m(a); the chosen weight is the smallest a with
+    m(a) <= m(a*) + se, se = std_k s[k, a*] / sqrt(K) (the standard error of the best mean)."""
+
+    weight: float
+    best: float
+    mean: dict[float, float]
+    standard_error: float
+
+    def summary(self, labels: list[str], folds: list[Fold]) -> dict[str, Any]:
+        """The choice and the scores behind it, for the metrics."""
+        return {
+            "rule": "one standard error: the smallest weight whose mean score over the folds is within "
+            "one standard error of the best mean (score: RMSE by steps ahead, averaged over the steps, "
+            "on the transformed scale)",
+            "best_weight": self.best,
+            "chosen_weight": self.weight,
+            "standard_error": round(self.standard_error, 6),
+            "threshold": round(self.mean[self.best] + self.standard_error, 6),
+            "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in self.mean.items()},
+            "folds": [
+                {
+                    "period": f"{labels[fold.start]}..{labels[fold.end - 1]}",
+                    "training_windows": fold.training_windows,
+                    "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in fold.scores().items()},
+                }
+                for fold in folds
+            ],
+        }
+
+
+def choose_weight(folds: list[Fold]) -> WeightChoice:
+    """The hidden path's weight by the one-standard-error rule (see :class:`WeightChoice`): with noisy
+    evidence from a few folds, keep to the simpler forecaster (the linear path) unless the hidden path
+    wins by more than the folds' own spread."""
+    table = np.array([[fold.scores()[a] for a in HIDDEN_WEIGHTS] for fold in folds])
+    mean = table.mean(axis=0)
+    best = int(np.argmin(mean))
+    se = float(table[:, best].std(ddof=1) / math.sqrt(len(folds))) if len(folds) > 1 else 0.0
+    chosen = next(j for j in range(len(HIDDEN_WEIGHTS)) if mean[j] <= mean[best] + se)
+    return WeightChoice(
+        HIDDEN_WEIGHTS[chosen], HIDDEN_WEIGHTS[best], dict(zip(HIDDEN_WEIGHTS, mean.tolist())), se
+    )
+
+
 def leak_check(
     y: np.ndarray, window: int, test_size: int, hidden: list[int], config: Config, rng: np.random.Generator
 ) -> dict[str, Any]:
@@ -402,18 +503,14 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     check_scale(series.name, y, z[:T])
     kind = choose_windows(config.windows, y[:T])
 
-    # Validation: the last V steps of the training part, models refitted on the steps before them. It
-    # chooses the hidden path's weight and measures the errors at each step ahead (the intervals).
+    # Validation: rolling-origin folds inside the training part, each a period of V steps with the models
+    # refitted on the steps before it. They choose the hidden path's weight (one-standard-error rule) and
+    # measure the errors at each step ahead (the intervals, pooled over the folds).
     V = min(H, T - window - MIN_TRAINING_WINDOWS)
-    T_val = T - V
-    validation = fit_stage(z, kind, window, T_val, hidden, config, rng, "validation")
-    errors_by_weight = {
-        a: origin_errors(stage_forecaster(validation, kind, window, a), z[:T], T_val, T, window)
-        for a in HIDDEN_WEIGHTS
-    }
-    scores = {a: mean_rmse_by_horizon(E) for a, E in errors_by_weight.items()}
-    weight = min(HIDDEN_WEIGHTS, key=lambda a: scores[a])
-    intervals = fit_intervals(errors_by_weight[weight])
+    folds = validation_folds(z, kind, window, T, V, season, hidden, config, rng)
+    choice = choose_weight(folds)
+    weight = choice.weight
+    intervals = fit_intervals(np.concatenate([fold.errors[weight] for fold in folds]))
 
     # Chronological split. Everything below is fitted on windows whose target comes before T, so no value
     # of the test part is ever seen in fitting. (A random split of the windows would put test months
@@ -529,8 +626,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         },
         "hidden_path_weight": weight,
         "validation": {
-            "period": f"{series.labels[T_val]}..{series.labels[T - 1]}",
-            "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in scores.items()},
+            **choice.summary(series.labels, folds),
             "interval_variance": {"a": intervals.a, "b": intervals.b},
             "interval_multipliers": {str(p): q for p, q in intervals.multipliers.items()},
         },
