@@ -227,8 +227,11 @@ def test_the_hidden_path_weight_is_the_validation_choice(airline):
 @pytest.mark.slow
 def test_horizon_rule_on_airline(airline):
     """The 24-month forecast within 1.1 times the linear autoregression's, the weight chosen blind to the
-    test years."""
-    assert airline[0]["horizon_rule"]["holds"]
+    test years (by the folds, a = 0: the MLPs do not earn a place, and the metrics say so)."""
+    metrics = airline[0]
+    assert metrics["horizon_rule"]["holds"]
+    if metrics["hidden_path_weight"] == 0:
+        assert "the MLPs are not used" in metrics["validation"]["verdict"]
 
 
 @pytest.mark.slow
@@ -269,6 +272,22 @@ def test_horizon_rule_on_a_seasonal_series_with_trend_and_noise(tmp_path, seed):
     assert metrics["horizon_rule"]["holds"]
     assert metrics["multi_step"]["rmse"] <= 1.1 * metrics["baselines"]["linear_ar"]["multi_step"]["rmse"]
     assert metrics["coverage_95"] >= 0.75
+
+
+@pytest.mark.slow
+def test_the_hidden_path_earns_its_weight_on_a_seasonal_series_with_trend_and_noise(tmp_path):
+    """Full settings: the MLPs beat the linear path in every validation period, so the rule gives them
+    weight, and the 24-step forecast holds the horizon rule (here it beats the linear autoregression)."""
+    path = tmp_path / "sales.csv"
+    seasonal_trend_csv(path)
+    config = p10_timeseries.Config(csv=str(path), leak_check=False, progress=False)
+    metrics = p10_timeseries.run(config, tmp_path / "out")
+    validation = metrics["validation"]
+    for fold in validation["folds"]:
+        scores = fold["mean_rmse_by_horizon_by_weight"]
+        assert scores["1.0"] < scores["0.0"]
+    assert metrics["hidden_path_weight"] > 0 and validation["verdict"].startswith("a = ")
+    assert metrics["horizon_rule"]["holds"]
 
 
 def test_nothing_after_the_split_changes_the_fit(tmp_path):
