@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from autograd.parallel import split_elementwise, split_work
-
 Array = np.ndarray
 
 
@@ -579,20 +577,14 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.empty_like(x)  # (in x's memory order)
-        split_elementwise(lambda part: np.maximum(x[part], 0, out=out[part]), out)
+        out = np.maximum(x, 0)
         ctx.saved = (out,)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        z, grad = ctx.saved[0], np.empty_like(g)
-
-        def chain(part: tuple[slice, ...]) -> None:
-            np.sign(z[part], out=grad[part])
-            grad[part] *= g[part]
-
-        split_elementwise(chain, grad)
+        grad = np.sign(ctx.saved[0])
+        grad *= g  # in place: one new array, not two
         return (grad,)
 
 
@@ -1755,31 +1747,18 @@ def _crop(x: Array, padding: tuple[int, ...]) -> Array:
 
 
 def _im2col(xp: Array, kernel, stride, dilation, out_size) -> Array:
-    """X_col (C, prod(K), *out, N) of xp (C, *spatial, N): X_col[c, k, p, n] = xp[c, p s + k d, n].
-    The taps' copies are independent: they are shared out over threads (:mod:`autograd.parallel`)."""
+    """X_col (C, prod(K), *out, N) of xp (C, *spatial, N): X_col[c, k, p, n] = xp[c, p s + k d, n]."""
     cols = np.empty((xp.shape[0], int(np.prod(kernel)), *out_size, xp.shape[-1]), dtype=xp.dtype)
-    taps = list(_taps(kernel, stride, dilation, out_size))
-
-    def copy(piece: slice) -> None:
-        for number, region in taps[piece]:
-            np.copyto(cols[:, number], xp[region])
-
-    split_work(copy, len(taps), items_each=cols[:, 0].size)
+    for number, region in _taps(kernel, stride, dilation, out_size):
+        np.copyto(cols[:, number], xp[region])
     return cols
 
 
 def _col2im(cols: Array, shape: tuple[int, ...], kernel, stride, dilation) -> Array:
-    """The adjoint of :func:`_im2col`: zeros of ``shape`` (C, *spatial, N), each tap's slice added back.
-    Taps overlap where they add, channels do not: the channels are shared out over threads."""
+    """The adjoint of :func:`_im2col`: zeros of ``shape`` (C, *spatial, N), each tap's slice added back."""
     folded = np.zeros(shape, dtype=cols.dtype)
-    taps = list(_taps(kernel, stride, dilation, cols.shape[2:-1]))
-
-    def fold(piece: slice) -> None:
-        channels = folded[piece]
-        for number, region in taps:
-            channels[region] += cols[piece, number]
-
-    split_work(fold, shape[0], items_each=cols[0].size)
+    for number, region in _taps(kernel, stride, dilation, cols.shape[2:-1]):
+        folded[region] += cols[:, number]
     return folded
 
 
@@ -1817,8 +1796,8 @@ class Conv(Op):
         if ctx.needs_grad[0]:
             dcols = (_swap(weights) @ rows).reshape(xp_shape[0], -1, *g.shape[2:], g.shape[0])
             gx = _batch_first(_crop(_col2im(dcols, xp_shape, w_shape[2:], stride, dilation), padding))
-        if ctx.needs_grad[1]:
-            gw = (rows @ _swap(cols)).reshape(w_shape)
+        if ctx.needs_grad[1]:  # G X_col^T, computed as (X_col G^T)^T: BLAS runs this order faster here
+            gw = _swap(cols @ _swap(rows)).reshape(w_shape)
         if len(ctx.needs_grad) > 2 and ctx.needs_grad[2]:
             gb = rows.sum(axis=-1).reshape(-1)
         return gx, gw, gb
@@ -1884,24 +1863,17 @@ class MaxPool(Op):
         out_size = tuple(
             conv_output_size(n, k, s, 0, d) for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)
         )
-        taps = list(_taps(kernel, stride, dilation, out_size))
-        out = np.empty((xp.shape[0], *out_size, xp.shape[-1]), dtype=xp.dtype)
-        winner = np.zeros(out.shape, dtype=np.uint16)
-
-        def pool(piece: slice) -> None:  # channels do not mix: they are shared out over threads
-            best, won, channels = out[piece], winner[piece], xp[piece]
-            for number, region in taps:
-                candidate = channels[region]
-                if number == 0:
-                    np.copyto(best, candidate)
-                    continue
-                better = np.greater(candidate, best)
-                better |= np.isnan(candidate)
-                np.maximum(best, candidate, out=best)  # (NaN wins, as in PyTorch)
-                # taps come in increasing order: the winner so far is the largest tap number that was better
-                np.maximum(won, np.multiply(better, number, dtype=np.uint16), out=won)
-
-        split_work(pool, xp.shape[0], items_each=out[0].size * len(taps))
+        out = winner = None
+        for number, region in _taps(kernel, stride, dilation, out_size):
+            candidate = xp[region]
+            if out is None:
+                out, winner = candidate.copy(), np.zeros(candidate.shape, dtype=np.uint16)
+                continue
+            better = np.greater(candidate, out)
+            better |= np.isnan(candidate)
+            np.maximum(out, candidate, out=out)  # (NaN wins, as in PyTorch)
+            # taps come in increasing order: the winner so far is the largest tap number that was better
+            np.maximum(winner, np.multiply(better, number, dtype=np.uint16), out=winner)
         ctx.saved = (winner, xp.shape, kernel, stride, padding, dilation)
         return _batch_first(out)
 
@@ -1911,17 +1883,11 @@ class MaxPool(Op):
         g = _batch_last(g)
         grad = np.zeros(xp_shape, dtype=g.dtype)
         overlap = any(s < (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
-        taps = list(_taps(kernel, stride, dilation, g.shape[1:-1]))
-
-        def route(piece: slice) -> None:  # per channel, shared out over threads
-            into, upstream, won = grad[piece], g[piece], winner[piece]
-            for number, region in taps:
-                if overlap:
-                    into[region] += upstream * (won == number)
-                else:  # each entry is in one window at most
-                    np.multiply(upstream, won == number, out=into[region])
-
-        split_work(route, g.shape[0], items_each=g[0].size * len(taps))
+        for number, region in _taps(kernel, stride, dilation, g.shape[1:-1]):
+            if overlap:
+                grad[region] += g * (winner == number)
+            else:  # each entry is in one window at most
+                np.multiply(g, winner == number, out=grad[region])
         return (_batch_first(_crop(grad, padding)),)
 
 

@@ -1,5 +1,5 @@
-"""Benchmark 3: one epoch of project 03's LeNet-style CNN (conv 5x5x16 -> ReLU -> max-pool 2 -> conv 5x5x32 ->
-ReLU -> max-pool 2 -> 512-128-10, cross-entropy, Adam 1e-3, batch 64) on the 5,000 embedded MNIST training
+"""Benchmark 3: one epoch of project 03's LeNet-style CNN (conv 5x5x16 -> max-pool 2 -> ReLU -> conv 5x5x32 ->
+max-pool 2 -> ReLU -> 512-128-10, cross-entropy, Adam 1e-3, batch 64) on the 5,000 embedded MNIST training
 digits, in float32.
 
 Engines (``--engine``), each in its own process (run.py starts them):

@@ -90,11 +90,11 @@ def torch_lenet(ours):
     f, c = ours.features.layers, ours.classifier.layers
     return torch.nn.Sequential(
         conv(f[0]),
-        torch.nn.ReLU(),
         torch.nn.MaxPool2d(2),
+        torch.nn.ReLU(),
         conv(f[3]),
-        torch.nn.ReLU(),
         torch.nn.MaxPool2d(2),
+        torch.nn.ReLU(),
         torch.nn.Flatten(),
         linear(c[0]),
         torch.nn.ReLU(),

@@ -184,6 +184,17 @@ def test_max_pool_gives_a_tied_window_gradient_to_its_first_maximum() -> None:
     np.testing.assert_array_equal(x.grad[0, 0], [[1, 0, 0, 0], [0, 0, 0, 1]])
 
 
+@pytest.mark.parametrize(
+    "options", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}], ids=str
+)
+def test_max_pool_with_nans_routes_the_gradient_as_torch_does(options) -> None:
+    """A NaN beats every number and every earlier NaN (PyTorch's kernel): the last NaN of a window wins."""
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(size=(2, 2, 6, 6)))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    compare(lambda t: max_pool2d(t, **options), lambda t: F.max_pool2d(t, **options), [x])
+
+
 def test_tensor_methods_in_tinygrads_order() -> None:
     rng = np.random.default_rng(4)
     x, w, b = rng.normal(size=(2, 4, 8, 8)), rng.normal(size=(6, 2, 3, 3)), rng.normal(size=6)

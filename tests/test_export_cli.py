@@ -229,7 +229,7 @@ def tamper_layers(run_dir: Path, tmp_path: Path, change) -> Path:
         (lambda layers: layers[1].update(in_channels=True), "'in_channels' must be an integer"),
         (lambda layers: layers.insert(0, {"type": "Flatten"}), "the first layer must be Unflatten or Linear"),
         (lambda layers: layers[2].update(type="Lambda"), "unknown layer type"),
-        (lambda layers: layers[2].update(name="__import__"), "unknown activation"),
+        (lambda layers: layers[3].update(name="__import__"), "unknown activation"),
         (lambda layers: layers[-1].update(out_features=3_000_000, in_features=32), "'out_features' must be"),
         (lambda layers: layers.__setitem__(slice(None), HUGE_CONVOLUTIONS), "more than the 10,000,000"),
         (lambda layers: layers[-1].update(out_features=11), "array '10.weight' has shape (32, 10), expected"),

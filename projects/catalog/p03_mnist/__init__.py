@@ -166,9 +166,14 @@ def training_settings(config: Config) -> tuple[int, int, float, str]:
 
 class LeNet(Module):
     """A LeNet-style network for (N, side*side) rows of pixels: reshaped to images (N, 1, side, side), then
-    conv 5x5 (c1) -> ReLU -> max-pool 2x2 -> conv 5x5 (c2) -> ReLU -> max-pool 2x2 -> flatten ->
+    conv 5x5 (c1) -> max-pool 2x2 -> ReLU -> conv 5x5 (c2) -> max-pool 2x2 -> ReLU -> flatten ->
     linear (hidden) -> ReLU -> linear (classes). Convolutions: PyTorch's layout and default initialization;
-    linear layers: He (hidden) and Xavier (output) initialization, as the MLP's."""
+    linear layers: He (hidden) and Xavier (output) initialization, as the MLP's.
+
+    Pooling comes before the ReLU: max(relu(a), relu(b)) = relu(max(a, b)) because ReLU never changes the
+    order of two numbers, so the network computes exactly the function of conv -> ReLU -> pool, with ReLU on
+    a quarter of the entries. The gradients agree too: both orders send a window's gradient to the entry that
+    was largest, and ReLU lets it through only when that entry is positive."""
 
     def __init__(
         self, side: int, classes: int, channels: tuple[int, int] = (16, 32), hidden: int = 128, seed: int = 0
@@ -181,11 +186,11 @@ class LeNet(Module):
         self.side = side
         self.features = Sequential(
             Conv2d(1, c1, 5, rng=rng),
+            MaxPool2d(2),  # pooling before ReLU: the same function (see the docstring), a quarter of the ReLUs
             Activation("relu"),
-            MaxPool2d(2),
             Conv2d(c1, c2, 5, rng=rng),
-            Activation("relu"),
             MaxPool2d(2),
+            Activation("relu"),
             Flatten(),
         )
         self.classifier = Sequential(
@@ -206,8 +211,8 @@ class LeNet(Module):
     def first_feature_maps(self, image: np.ndarray) -> np.ndarray:
         """ReLU(conv1(image)) for one (side*side) image: (c1, side - 4, side - 4)."""
         with no_grad():
-            conv, relu = self.features.layers[:2]
-            return relu(conv(Tensor(image.reshape(1, 1, self.side, self.side)))).data[0]
+            conv = self.features.layers[0]
+            return conv(Tensor(image.reshape(1, 1, self.side, self.side))).relu().data[0]
 
 
 # ---- data --------------------------------------------------------------------------------------------------
