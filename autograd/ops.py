@@ -257,10 +257,13 @@ class Affine(Op):
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved
-        rows = g.reshape(-1, w.shape[1])  # every leading axis of x is a batch of rows
-        gx = (g @ w.T).reshape(x.shape) if ctx.needs_grad[0] else None
-        gw = x.reshape(-1, w.shape[0]).T @ rows if ctx.needs_grad[1] else None
-        gb = rows.sum(axis=0) if ctx.needs_grad[2] else None
+        if x.ndim != 2:  # every leading axis of x is a batch of rows (a 1-D x is one row)
+            gx = (g @ w.T).reshape(x.shape) if ctx.needs_grad[0] else None
+            x, g = x.reshape(-1, w.shape[0]), g.reshape(-1, w.shape[1])
+        else:
+            gx = g @ w.T if ctx.needs_grad[0] else None
+        gw = x.T @ g if ctx.needs_grad[1] else None
+        gb = g.sum(axis=0) if ctx.needs_grad[2] else None
         return gx, gw, gb
 
 
@@ -745,7 +748,7 @@ class CrossEntropy(Op):
         log_p = _log_softmax(logits, axis=-1)
         rows = np.arange(len(targets))
         ctx.saved = (log_p, rows, targets)
-        return -np.mean(log_p[rows, targets])
+        return -log_p[rows, targets].sum() / log_p.dtype.type(len(rows))
 
     @staticmethod
     def backward(ctx, g):

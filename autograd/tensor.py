@@ -111,7 +111,10 @@ class Tensor:
             if g is None or not parent.requires_grad:
                 out.append(None)
                 continue
-            g = unbroadcast(np.asarray(g), parent.data.shape)
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
+            if g.shape != parent.data.shape:
+                g = unbroadcast(g, parent.data.shape)
             if id(g) in given:
                 g = g.copy()
             given.add(id(g))

@@ -297,9 +297,10 @@ def kept_section(path: Path, number: int, heading: str) -> list[str]:
 
 CNN_TEXT = """\
 One epoch of project 03's LeNet-style CNN (`backprop-lab run mnist --model cnn`): conv 5x5x16, max-pool 2,
-ReLU, conv 5x5x32, max-pool 2, ReLU (pooling first: the same function), linear 512-128-10, cross-entropy, Adam 1e-3, batch 64 (79
-steps), on the 5,000 embedded training digits in float32. The same initial weights and batch order in both
-(the last batch's loss agrees: last column). Each run is one epoch from the initial weights."""
+ReLU, conv 5x5x32, max-pool 2, ReLU (pooling first: the same function as ReLU first), linear 512-128-10,
+cross-entropy, Adam 1e-3, batch 64 (79 steps), on the 5,000 embedded training digits in float32. The same
+initial weights and batch order in both (the last batch's loss agrees: last column). Each run is one epoch
+from the initial weights."""
 
 
 def cnn_table(c: dict[str, Any]) -> list[str]:

@@ -186,7 +186,9 @@ class LeNet(Module):
         self.side = side
         self.features = Sequential(
             Conv2d(1, c1, 5, rng=rng),
-            MaxPool2d(2),  # pooling before ReLU: the same function (see the docstring), a quarter of the ReLUs
+            MaxPool2d(
+                2
+            ),  # pooling before ReLU: the same function (see the docstring), a quarter of the ReLUs
             Activation("relu"),
             Conv2d(c1, c2, 5, rng=rng),
             MaxPool2d(2),
