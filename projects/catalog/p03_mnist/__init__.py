@@ -11,7 +11,8 @@ digits, the original 10000 test digits); ``--dataset fashion-mnist`` uses Fashio
 reads a local folder of IDX files; ``--download`` fetches the full set once into a verified cache.
 
 ``--model cnn`` trains a small LeNet-style convolutional network instead of the MLP: two 5x5 convolutions
-(16 and 32 channels), each followed by ReLU and 2x2 max pooling, then two linear layers (512-128-10);
+(16 and 32 channels), each followed by 2x2 max pooling and ReLU (the same function as ReLU then pooling,
+with a quarter of the ReLUs: see :class:`LeNet`), then two linear layers (512-128-10);
 convolutions have PyTorch's weight layout and initialization (see :class:`autograd.nn.Conv2d`). It trains
 with Adam 1e-3 (constant), batches of 64, 15 epochs; ``feature_maps.png`` shows what its first convolution
 computes for one test digit.
@@ -186,9 +187,7 @@ class LeNet(Module):
         self.side = side
         self.features = Sequential(
             Conv2d(1, c1, 5, rng=rng),
-            MaxPool2d(
-                2
-            ),  # pooling before ReLU: the same function (see the docstring), a quarter of the ReLUs
+            MaxPool2d(2),  # before ReLU: the same function (see the docstring), a quarter of the ReLUs
             Activation("relu"),
             Conv2d(c1, c2, 5, rng=rng),
             MaxPool2d(2),
