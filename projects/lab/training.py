@@ -265,7 +265,7 @@ def _parameters_finite(model: Module) -> bool:
         if isinstance(data, float):
             if not math.isfinite(data):
                 return False
-        elif not np.all(np.isfinite(data)):
+        elif not np.all(np.isfinite(np.asarray(data))):  # (asarray: also a torch tensor, in benchmarks)
             return False
     return True
 

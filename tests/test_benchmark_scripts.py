@@ -1,0 +1,50 @@
+"""The benchmark scripts still run, and replay the same computation on our engine and on PyTorch: one CNN
+epoch from the same weights and batches ends at the same loss, and the accuracy script trains both.
+(Speed is never asserted here: benchmarks/run.py measures it.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
+def _run(script: str, *args: str, prefix: str = "") -> dict:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=BENCHMARKS.parent,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = [row for row in done.stdout.splitlines() if row.startswith(prefix) and row.strip()][-1]
+    return json.loads(line[len(prefix) :])
+
+
+@pytest.mark.slow
+def test_one_cnn_epoch_ends_at_the_same_loss_on_both_engines() -> None:
+    ours, torch_ = (
+        _run("bench_cnn.py", "--engine", engine, "--repeats", "1", "--threads", "1", prefix="RESULT ")
+        for engine in ("ours", "torch")
+    )
+    assert ours["losses"][-1] == pytest.approx(torch_["losses"][-1], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_the_accuracy_script_trains_the_same_network_on_both_engines() -> None:
+    results = [_run("p03_cnn_accuracy.py", "--engine", e, "--epochs", "1") for e in ("ours", "torch")]
+    assert results[0]["architecture"] == results[1]["architecture"]
+    for result in results:
+        assert result["epochs"] == 1 and result["test_accuracy"] > 0.8
+    assert results[0]["test_accuracy"] == pytest.approx(results[1]["test_accuracy"], abs=0.01)
