@@ -108,6 +108,17 @@ def test_one_standard_error_rule_keeps_to_the_linear_path_unless_the_evidence_is
     assert p10_timeseries.choose_weight(bowl[:1]).weight == 0.6
 
 
+def test_the_verdict_says_why_the_linear_path_was_kept_or_the_hidden_path_weighted():
+    weights = p10_timeseries.HIDDEN_WEIGHTS
+    best_linear = [_fold({a: base + a for a in weights}) for base in (1.0, 2.0)]
+    assert "had the best mean score" in p10_timeseries.choose_weight(best_linear).verdict()
+    noisy = [_fold({a: base - 0.01 * a for a in weights}) for base in (1.0, 2.0, 3.0)]
+    verdict = p10_timeseries.choose_weight(noisy).verdict()
+    assert "within one standard error" in verdict and "(a = 1)" in verdict and "not used" in verdict
+    strong = [_fold({a: base - a for a in weights}) for base in (2.0, 2.1, 2.2)]
+    assert p10_timeseries.choose_weight(strong).verdict().startswith("a = 1: the hidden path beat")
+
+
 def test_validation_folds_step_back_one_season():
     assert p10_timeseries.fold_ends(120, 24, 13, 12, 4) == [120, 108, 96, 84]
     # a fold needs MIN_TRAINING_WINDOWS windows before its period

@@ -408,11 +408,13 @@ class WeightChoice:
     def verdict(self) -> str:
         """The choice in words."""
         if self.weight == 0:
-            return (
-                f"a = 0: the linear path alone scored within one standard error of the best mean over the "
-                f"folds (a = {self.best:g}), so the MLPs are not used: the forecaster is the linear "
-                "autoregression"
+            why = (
+                "the linear path alone had the best mean score over the folds"
+                if self.best == 0
+                else f"the linear path alone scored within one standard error of the best mean over the folds"
+                f" (a = {self.best:g})"
             )
+            return f"a = 0: {why}, so the MLPs are not used: the forecaster is the linear autoregression"
         return (
             f"a = {self.weight:g}: the hidden path beat the linear path by more than one standard error "
             f"over the folds (best mean at a = {self.best:g}; the smallest a within one standard error)"
