@@ -605,7 +605,10 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     print(f"  backprop-lab forecast --model {shown_dir} --steps 12 --out forecast.csv")
 
     write_forecasts(out_dir / "forecasts.csv", series.labels[T:], actual, one, multi, bands)
-    shown = {"mlp": "MLP", "linear_ar": "linear AR", "naive": "naive", "seasonal_naive": "seasonal naive"}
+    mlp_label = (
+        "MLP (a = 0: the linear AR)" if weight == 0 else f"MLP (a = {weight:g})"
+    )  # the skip path's share
+    shown = {"mlp": mlp_label, "linear_ar": "linear AR", "naive": "naive", "seasonal_naive": "seasonal naive"}
     multi_title = f"{H}-step forecasts from {series.labels[T - 1]} (each fed back as input)"
     plot_forecasts(
         series.labels,
@@ -617,14 +620,14 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
         T,
         out_dir / "forecasts.png",
         series.name,
-        highlight="MLP",
+        highlight=mlp_label,
         bands={multi_title: bands},
     )
     plot_error_by_horizon(
         {shown[k]: v for k, v in by_horizon.items()},
         out_dir / "error_by_horizon.png",
         f"{series.name}: error by steps ahead over the {H} held-out steps",
-        highlight="MLP",
+        highlight=mlp_label,
     )
     plot_future(
         series.labels,
@@ -641,7 +644,7 @@ def run(config: Config, out_dir: Path) -> dict[str, Any]:
     reference = "seasonal_naive" if "seasonal_naive" in one else "naive"
     plot_residuals(
         series.labels,
-        {"MLP": actual - one["mlp"], shown[reference]: actual - one[reference]},
+        {mlp_label: actual - one["mlp"], shown[reference]: actual - one[reference]},
         T,
         out_dir / "residuals.png",
         f"{series.name}: one-step residuals over the test part",

@@ -85,7 +85,9 @@ def plot_residuals(
     title: str,
 ) -> Path:
     """Residuals (actual - forecast) over the held-out part, and their histogram."""
-    fig, (ax, hist) = plt.subplots(1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, (ax, hist) = plt.subplots(
+        1, 2, figsize=(9.0, 3.6), gridspec_kw={"width_ratios": [2.2, 1]}, layout="constrained"
+    )
     for name, values in residuals.items():
         positions = np.arange(start, start + len(values))
         ax.plot(positions, values, marker="o", ms=3, lw=1, label=name)
