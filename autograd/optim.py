@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from autograd.nn import reset_grads
-from autograd.parallel import MIN_ITEMS, get_num_threads, split_work
+from autograd.parallel import parts_for, split_work
 from autograd.scalar import Value
 from autograd.tensor import Tensor
 
@@ -123,8 +123,7 @@ class Optimizer:
     def _update_split(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
         """``_update`` on contiguous pieces of the (1-D) buffers, on several threads when they are large
         (every rule here is element-wise: each entry's update reads only that entry of each buffer)."""
-
-        if data.size < 2 * MIN_ITEMS or get_num_threads() == 1:
+        if parts_for(data.size) == 1:  # no slicing of the buffers for one piece
             self._update(data, grad, state)
             return
 

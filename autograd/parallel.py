@@ -84,13 +84,18 @@ def pieces(total: int, parts: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
-def split_work(work: Callable[[slice], None], total: int, items_each: int = 1) -> None:
-    """Run ``work(piece)`` for contiguous pieces of ``range(total)`` that together cover it once, on up to
-    ``get_num_threads()`` threads at a time (the calling thread takes the first piece). ``items_each`` is
-    how many numbers one index of the range stands for (a row of a matrix, a channel of a feature map), so
-    that small work stays on one thread. ``work`` must touch only its own piece of every output."""
-    parts = min(get_num_threads(), total, total * items_each // MIN_ITEMS)
-    if parts <= 1:
+def parts_for(total: int) -> int:
+    """How many pieces ``split_work`` cuts ``range(total)`` into: one per thread, each of at least
+    ``MIN_ITEMS`` numbers (so 1 when the work is small or there is one thread)."""
+    return max(1, min(get_num_threads(), total // MIN_ITEMS))
+
+
+def split_work(work: Callable[[slice], None], total: int) -> None:
+    """Run ``work(piece)`` for contiguous pieces of ``range(total)`` (:func:`parts_for` of them) that together
+    cover it once, on as many threads at a time (the calling thread takes the first piece). ``work`` must
+    touch only its own piece of every output."""
+    parts = parts_for(total)
+    if parts == 1:
         work(slice(0, total))
         return
     first, *rest = pieces(total, parts)
