@@ -12,6 +12,7 @@ output*: the Tensor undoes broadcasting in one place, :func:`autograd.tensor.unb
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -44,6 +45,15 @@ class Op:
     @staticmethod
     def backward(ctx: Context, grad: Array) -> tuple[Array | None, ...]:
         raise NotImplementedError
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> Array:
+    """A read-only vector of n ones: 1ᵀ G sums the rows of G as one matrix-vector product, which BLAS does
+    in a third of the time of NumPy's reduction over the first axis (2 µs against 5 for 128 x 128)."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _swap(a: Array) -> Array:
@@ -263,7 +273,7 @@ class Affine(Op):
         else:
             gx = g @ w.T if ctx.needs_grad[0] else None
         gw = x.T @ g if ctx.needs_grad[1] else None
-        gb = g.sum(axis=0) if ctx.needs_grad[2] else None
+        gb = _ones(len(g), g.dtype) @ g if ctx.needs_grad[2] else None  # 1ᵀ G: the column sums of G
         return gx, gw, gb
 
 
@@ -665,9 +675,21 @@ class Softplus(Op):
         return (g * _sigmoid(ctx.saved[0]),)
 
 
+def _max_keepdims(x: Array, axis: int) -> Array:
+    """max over ``axis``, kept as an axis of length 1 (the shift of a log-sum-exp).
+
+    NumPy reduces a short last axis one row at a time: 128 rows of 10 logits take 15 µs. Copied into
+    column-major order, the same maxima come from nine vectorized passes over 128 numbers, in about 5 µs.
+    """
+    if axis % x.ndim == x.ndim - 1 and x.ndim > 1 and 0 < x.shape[-1] <= 64:
+        rows = np.asfortranarray(x.reshape(-1, x.shape[-1]))
+        return rows.max(axis=1).reshape(*x.shape[:-1], 1)
+    return np.max(x, axis=axis, keepdims=True)
+
+
 def _log_softmax(x: Array, axis: int) -> Array:
     """x_i - log sum_j e**x_j, shifted by max_j x_j so that no exponential overflows."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - _max_keepdims(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
@@ -745,17 +767,33 @@ class CrossEntropy(Op):
 
     @staticmethod
     def forward(ctx, logits, targets):
-        log_p = _log_softmax(logits, axis=-1)
-        rows = np.arange(len(targets))
-        ctx.saved = (log_p, rows, targets)
-        return -log_p[rows, targets].sum() / log_p.dtype.type(len(rows))
+        if logits.ndim != 2 or targets.shape != (len(logits),):
+            raise ValueError(
+                f"cross_entropy: logits {logits.shape} and labels {targets.shape} must be (N, C) and (N,)"
+            )
+        n, classes = logits.shape
+        if n and (targets.min() < 0 or targets.max() >= classes):
+            raise ValueError(
+                f"cross_entropy: labels must be class indices in 0..{classes - 1}, got {targets.min()}"
+                f"..{targets.max()}"
+            )
+        # log softmax(x_n)[y_n] = s_ny - log sum_j e**s_nj, with s = x - max_j x_j (no overflow)
+        shifted = logits - _max_keepdims(logits, -1)
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)
+        picked = np.arange(n) * classes + targets  # where each row's label sits in the flattened array
+        loss = (np.log(total).sum() - shifted.reshape(-1)[picked].sum()) / p.dtype.type(max(n, 1))
+        p /= total  # softmax(x): what the gradient needs
+        ctx.saved = (p, picked)
+        return loss
 
     @staticmethod
     def backward(ctx, g):
-        log_p, rows, targets = ctx.saved
-        grad = np.exp(log_p)
-        grad[rows, targets] -= 1
-        return grad * (g / len(rows)), None
+        p, picked = ctx.saved
+        scale = g / p.dtype.type(max(len(p), 1))
+        grad = p * scale  # (softmax - onehot) / N, times dL/dL = g
+        grad.reshape(-1)[picked] -= scale
+        return grad, None
 
 
 class BinaryCrossEntropyWithLogits(Op):

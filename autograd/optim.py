@@ -28,6 +28,7 @@ class _Slot:
         self.state: dict[str, np.ndarray] = {}
 
     def gather(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
+        """(data, grad, everything): new vectors, so the update may overwrite ``grad``."""
         data = np.fromiter((v.data for v in self.values), np.float64, len(self.values))
         grad = np.fromiter((v.grad for v in self.values), np.float64, len(self.values))
         return [(data, grad, slice(None))]
@@ -40,10 +41,11 @@ class _Slot:
 class _FlatSlot:
     """Tensors of one dtype whose ``.data`` are views into one flat buffer ``data``, updated at once.
 
-    Each step their gradients are copied into one flat ``grad`` buffer. A tensor whose ``.data`` was
-    replaced by another array (``p.data = ...``) is taken back in: its values are copied into the buffer
-    and its ``.data`` is made a view again. A tensor without a gradient this step is left alone (as in
-    PyTorch): then the others are updated one by one, on slices of the buffers.
+    Each step their gradients are copied into one flat ``grad`` buffer, the optimizer's own: an update
+    rule may overwrite it (Adam uses it as scratch space), never the tensors' ``.grad``. A tensor whose
+    ``.data`` was replaced by another array (``p.data = ...``) is taken back in: its values are copied into
+    the buffer and its ``.data`` is made a view again. A tensor without a gradient this step is left alone
+    (as in PyTorch): then the others are updated one by one, on slices of the buffers.
     """
 
     def __init__(self, tensors: list[Tensor]) -> None:
@@ -74,11 +76,11 @@ class _FlatSlot:
             if p.data is not self.views[i]:
                 self._adopt(i)
         present = [i for i, p in enumerate(self.tensors) if p.grad is not None]
+        for i in present:
+            self.grad[self.bounds[i]] = self.tensors[i].grad.ravel()
         if len(present) == len(self.tensors):
-            for p, where in zip(self.tensors, self.bounds):
-                self.grad[where] = p.grad.ravel()
             return [(self.data, self.grad, slice(None))]
-        return [(self.data[self.bounds[i]], self.tensors[i].grad.ravel(), self.bounds[i]) for i in present]
+        return [(self.data[self.bounds[i]], self.grad[self.bounds[i]], self.bounds[i]) for i in present]
 
     def write_back(self, data: np.ndarray) -> None:
         pass  # the tensors' data are views into the buffer
@@ -137,6 +139,8 @@ class Optimizer:
         return {}
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """Update ``data`` in place from ``grad``. ``grad`` is the optimizer's own copy of the gradients
+        (see ``gather``): a rule may use it as scratch space once it has read what it needs."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -206,7 +210,9 @@ class Adam(Optimizer):
     Computed in place in ten passes over memory: the moments are kept as the sums M = m / (1 - b1) and
     V = v / (1 - b2), so that  M = b1 M + g  and  V = b2 V + g**2  need no scaling of g, and then
     w -= a_t M / (sqrt(V) + e_t)  with  c_t = sqrt((1 - b2) / (1 - b2**t)),  e_t = eps / c_t  and
-    a_t = lr (1 - b1) / ((1 - b1**t) c_t)  (the same value as the formula above).
+    a_t = lr (1 - b1) / ((1 - b1**t) c_t)  (the same value as the formula above). Once g has been added
+    into M, its buffer (the optimizer's own copy) holds g**2 and then the step itself: four buffers of the
+    parameters' size (w, g, M, V) instead of five, which on the MNIST MLP fit in a core's 2 MB L2 cache.
 
     Moments of parameters whose gradient stays zero (dead units, always-blank pixels) decay towards
     float32 subnormals, on which every pass is several times slower; every 100 steps they are flushed to 0.
@@ -226,26 +232,27 @@ class Adam(Optimizer):
         self.eps, self.weight_decay, self.decoupled = eps, weight_decay, decoupled
 
     def _new_state(self, data: np.ndarray) -> dict[str, np.ndarray]:
-        return {"m_sum": np.zeros_like(data), "v_sum": np.zeros_like(data), "scratch": np.zeros_like(data)}
+        return {"m_sum": np.zeros_like(data), "v_sum": np.zeros_like(data)}
 
     def _update(self, data: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        m, v, scratch = state["m_sum"], state["v_sum"], state["scratch"]
+        m, v = state["m_sum"], state["v_sum"]
         if self.weight_decay and self.decoupled:
             data *= 1 - self.lr * self.weight_decay
         elif self.weight_decay:
-            grad = grad + self.weight_decay * data
+            grad += self.weight_decay * data
         t, b1, b2 = self.steps, self.beta1, self.beta2
         m *= b1
         m += grad
-        np.multiply(grad, grad, out=scratch)
+        step = grad  # from here on the gradient's buffer is scratch space: g**2, then the step
+        np.multiply(grad, grad, out=step)
         v *= b2
-        v += scratch
+        v += step
         c = math.sqrt((1 - b2) / (1 - b2**t))
-        np.sqrt(v, out=scratch)
-        scratch += self.eps / c
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr * (1 - b1) / ((1 - b1**t) * c)
-        data -= scratch
+        np.sqrt(v, out=step)
+        step += self.eps / c
+        np.divide(m, step, out=step)
+        step *= self.lr * (1 - b1) / ((1 - b1**t) * c)
+        data -= step
         if t % 100 == 0 and data.dtype == np.float32:
             m[np.abs(m) < _TINY32] = 0
             v[v < _TINY32] = 0

@@ -10,7 +10,7 @@ import pytest
 
 from autograd import Tensor, Value
 from autograd.nn import MLP
-from autograd.optim import SGD, Adam, AdamW, CosineLR, StepLR
+from autograd.optim import SGD, Adam, AdamW, CosineLR, RMSprop, StepLR
 
 
 def test_sgd_rules_written_out() -> None:
@@ -88,6 +88,32 @@ def test_a_parameter_without_gradient_is_left_alone() -> None:
     (used * 3).sum().backward()
     opt.step()
     assert unused.data[0] == 5.0 and used.data[0] != 1.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1),
+        lambda p: Adam(p, lr=0.01),
+        lambda p: AdamW(p, lr=0.01),
+        lambda p: Adam(p, lr=0.01, weight_decay=0.1),
+        lambda p: RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    ],
+)
+@pytest.mark.parametrize("all_have_grads", [True, False])
+def test_a_step_leaves_the_gradients_as_they_were(make, all_have_grads) -> None:
+    """The update works on the optimizer's own copy of the gradients (Adam overwrites that copy with its
+    step): the tensors' ``.grad`` arrays, which a user may read after ``step()``, are not touched."""
+    rng = np.random.default_rng(0)
+    params = [Tensor(rng.normal(size=s), requires_grad=True) for s in [(3, 4), (4,), (2,)]]
+    opt = make(params)
+    for p in params[: None if all_have_grads else 2]:
+        p.grad = rng.normal(size=p.data.shape).astype(np.float32)
+    before = [None if p.grad is None else p.grad.copy() for p in params]
+    for _ in range(3):
+        opt.step()
+        for p, g in zip(params, before):
+            assert (p.grad is None) if g is None else np.array_equal(p.grad, g)
 
 
 @pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p, lr=0.01)])

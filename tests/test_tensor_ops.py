@@ -4,6 +4,7 @@ dropout, and the numerically delicate ops."""
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
@@ -323,6 +324,39 @@ def test_cross_entropy_accepts_a_label_tensor() -> None:
     a = cross_entropy(t64(logits), Tensor([1, 0, 3])).item()
     b = cross_entropy(t64(logits), np.array([1, 0, 3])).item()
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [([0, 3], "class indices in 0..2"), ([0, -1], "class indices in 0..2"), ([0, 1, 2], "must be (N, C)")],
+)
+def test_cross_entropy_names_bad_labels(labels, message) -> None:
+    """A label outside the classes (negative ones included, which NumPy's indexing would wrap) or of the
+    wrong length is an error of the op, not a wrong loss."""
+    with pytest.raises(ValueError, match=rf"cross_entropy: .*{re.escape(message)}"):
+        cross_entropy(t64(np.zeros((2, 3))), labels)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(128, 10), (5, 1), (3, 64), (3, 65), (2, 4, 27), (0, 10), (7,)],
+    ids=lambda s: "x".join(map(str, s)),
+)
+def test_the_log_sum_exp_shift_is_numpys_max(shape) -> None:
+    """``_max_keepdims`` (a column-major copy for a short last axis) gives exactly ``np.max(keepdims=True)``,
+    NaN and infinities included, on contiguous and strided input."""
+    from autograd.ops import _max_keepdims
+
+    x = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+    if x.size > 4:
+        x.reshape(-1)[[0, 1, 2]] = [np.nan, np.inf, -np.inf]
+    for a in (x, x[::2], np.swapaxes(x, 0, -1) if x.ndim > 1 else x):
+        for axis in range(-a.ndim, a.ndim):
+            if a.shape[axis] == 0:  # no maximum of nothing: NumPy's error either way
+                with pytest.raises(ValueError, match="zero-size"):
+                    _max_keepdims(a, axis)
+                continue
+            np.testing.assert_array_equal(_max_keepdims(a, axis), np.max(a, axis=axis, keepdims=True))
 
 
 @FAST
