@@ -772,7 +772,8 @@ class CrossEntropy(Op):
                 f"cross_entropy: logits {logits.shape} and labels {targets.shape} must be (N, C) and (N,)"
             )
         n, classes = logits.shape
-        if n and (targets.min() < 0 or targets.max() >= classes):
+        # one reduction checks both ends: read as unsigned numbers, negative labels are huge
+        if n and targets.astype(np.uintp, copy=False).max() >= classes:
             raise ValueError(
                 f"cross_entropy: labels must be class indices in 0..{classes - 1}, got {targets.min()}"
                 f"..{targets.max()}"
@@ -780,10 +781,10 @@ class CrossEntropy(Op):
         # log softmax(x_n)[y_n] = s_ny - log sum_j e**s_nj, with s = x - max_j x_j (no overflow)
         shifted = logits - _max_keepdims(logits, -1)
         p = np.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)
+        total = p @ _ones(classes, p.dtype)  # sum_j e**s_nj for every row n
         picked = np.arange(n) * classes + targets  # where each row's label sits in the flattened array
         loss = (np.log(total).sum() - shifted.reshape(-1)[picked].sum()) / p.dtype.type(max(n, 1))
-        p /= total  # softmax(x): what the gradient needs
+        p /= total[:, None]  # softmax(x): what the gradient needs
         ctx.saved = (p, picked)
         return loss
 
