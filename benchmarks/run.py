@@ -134,6 +134,7 @@ def mnist_benchmark(
     return {
         "threads": threads,
         "engines": {e: summarize(rs, loss=rs[0]["losses"][0]) for e, rs in runs.items()},
+        "rounds": {e: [median(r["times"]) for r in rs] for e, rs in runs.items()},
         "flops": first["flops"],
         "data": first["data"],
         "peak": peak,
@@ -212,16 +213,19 @@ WHERE_TIME_GOES = """\
   nodes hold closures that refer back to them, and microgpt's recursive `build_topo` closure keeps its
   `topo` list in a reference cycle, so each of their graphs is garbage only a full collection frees.
   `Value.dot` cuts the node count ninefold.
-- Tensor engine: the three matrix products (forward and backward) and Adam's passes over W1 are most of
-  an epoch; the engine's own Python work (graph recording, the backward walk, the optimizer's calls) is
-  about 0.19 ms a step (measured on a 4-4-4-3 network, where the arithmetic is negligible: forward 79 us,
-  backward 81 us, Adam 27 us), about 0.09 s an epoch. A linear layer is one `affine` node (x @ W + b, the
-  bias added in place), so a step records 6 nodes instead of 9. Fixed while measuring: gradients are no
-  longer copied into `.grad` (an op's fresh result is kept; only an array handed to two nodes, or a view,
-  is copied), ReLU's derivative is `sign(z)` instead of `np.heaviside` (about 5x faster), `Max`/`Min` no
-  longer turn float32 gradients into float64. Every value and gradient stays float32 (tested in
-  tests/test_tensor_ops.py). With 1 thread our Adam step (one flat buffer, 10 in-place passes) takes about
-  0.16 s an epoch against the NumPy loop's 0.22 s, but forward and backward take about 0.05 s more each.
+- Tensor engine, MNIST MLP with 2 threads (py-spy, 2,000 samples a second over 12 epochs): the five
+  matrix products 61% of our epoch (x @ W1 and x^T G for W1's gradient most of it: the same calls, and the
+  same time, in the NumPy loop), Adam 20%, the engine's own Python work 8% (recording, the topological
+  sort, the chain-rule walk, the optimizer's calls: spread over a hundred lines, none above 0.6%),
+  cross-entropy 4%, ReLU 3%, copying the gradients into the optimizer's buffer 2.5%. So the engine can beat
+  the loop only in Adam and lose only in its overhead; the two now cancel. Adam keeps four buffers of
+  the parameters' size (w, g, M, V; the gradient's copy becomes the scratch space), which fit a core's
+  2 MB L2 cache; with a fifth it was about 50 us a step slower. Cross-entropy keeps softmax for its
+  backward pass, and the log-sum-exp shift over 10 classes comes from a column-major copy (NumPy's
+  max over a short last axis runs row by row, 3x slower). In an epoch every small NumPy call costs about
+  3 us (the caches are cold after each large product), three times what it costs in a loop on its own.
+  A linear layer is one `affine` node (x @ W + b, the bias added in place; the bias gradient as 1^T G).
+  Every value and gradient stays float32 (tested in tests/test_tensor_ops.py).
 - Element-wise work on two threads (`autograd.parallel`, used by the optimizers): NumPy releases the GIL
   inside each call, so an Adam step over 300,000 float32 parameters runs 1.7x faster split over two
   threads; over the MNIST MLP's 110,000 it does not (each call lasts a few microseconds, and the threads
@@ -359,6 +363,16 @@ def mnist_table(m: dict[str, Any]) -> list[str]:
         "Every run (s): "
         + "; ".join(f"{e} " + " ".join(f"{t:.2f}" for t in r["all"]) for e, r in eng.items()),
     ]
+    rounds = m.get("rounds", {})
+    if "ours" in rounds and "numpy" in rounds:
+        # a round's processes run back to back, so a slow drift of the machine's speed hits them alike
+        ratios = [a / b for a, b in zip(rounds["ours"], rounds["numpy"])]
+        lines += [
+            "",
+            "Round by round (each round runs the engines back to back), ours / NumPy: "
+            + ", ".join(f"{x:.2f}" for x in ratios)
+            + f"; median of the rounds' ratios {median(ratios):.2f}x.",
+        ]
     return lines
 
 

@@ -48,3 +48,30 @@ def test_the_accuracy_script_trains_the_same_network_on_both_engines() -> None:
     for result in results:
         assert result["epochs"] == 1 and result["test_accuracy"] > 0.8
     assert results[0]["test_accuracy"] == pytest.approx(results[1]["test_accuracy"], abs=0.01)
+
+
+def test_the_mnist_table_gives_each_rounds_ratio_and_their_median(monkeypatch) -> None:
+    """run.py pairs the engines round by round (their processes run back to back), so a drift of the
+    machine's speed between rounds does not decide the comparison; the table says each round's ratio."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run
+
+    def engine(times: list[float]) -> dict:
+        return {
+            "wall": sorted(times)[len(times) // 2],
+            "best": min(times),
+            "cpu": 1.0,
+            "runs": 3,
+            "all": times,
+            "loss": 0.1,
+        }
+
+    result = {
+        "threads": 2,
+        "engines": {"ours": engine([0.5, 0.6, 0.9]), "numpy": engine([0.4, 0.6, 1.0])},
+        "rounds": {"ours": [0.5, 0.6, 0.9], "numpy": [0.4, 0.6, 1.0]},
+        "flops": 27e9,
+        "peak": {"numpy_gflops": 250.0},
+    }
+    text = "\n".join(run.mnist_table(result))
+    assert "ours / NumPy: 1.25, 1.00, 0.90; median of the rounds' ratios 1.00x" in text
