@@ -4,8 +4,9 @@
     python benchmarks/run.py --rounds 5   # more rounds: medians over more processes
 
 Each round starts one fresh process per engine, in turn (micrograd, ours-plain, ours-dot; microgpt's
-Value, ours; then ours, torch, numpy), so that no engine inherits another's garbage or thread pools and a
-change of machine load hits every engine alike. Every process times several runs, each from a collected
+Value, ours; then ours, torch, numpy; every other round in the reverse order), so that no engine inherits
+another's garbage or thread pools, none always runs first, and a change of machine load hits every engine
+alike. Every process times several runs, each from a collected
 heap with its own collection included; the tables give the median of all of an engine's runs, in wall
 time and in CPU time of the process (all threads). The MNIST benchmark runs with 2 threads (the target's
 setting) and again with 1 thread, which a busy machine disturbs far less. Ratios are what to compare
@@ -69,11 +70,17 @@ def summarize(results: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     }
 
 
+def in_turn(engines: list[str], round_index: int) -> list[str]:
+    """The order of a round's processes: as listed in even rounds, reversed in odd ones, so that no engine
+    always runs first (right after the previous round's last process) or always last."""
+    return list(engines) if round_index % 2 == 0 else list(reversed(engines))
+
+
 def scalar_benchmark(rounds: int, steps: int) -> dict[str, dict[str, Any]]:
     engines = [e for e in SCALAR_ENGINES if e != "micrograd" or have("micrograd")]
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     for r in range(rounds):
-        for engine in engines:
+        for engine in in_turn(engines, r):
             n = max(2, steps // 3) if engine == "micrograd" else steps
             result = run_script(["benchmarks/bench_scalar.py", "--engine", engine, "--steps", str(n)])
             runs[engine].append(result)
@@ -87,7 +94,7 @@ def scalar_benchmark(rounds: int, steps: int) -> dict[str, dict[str, Any]]:
 def microgpt_benchmark(rounds: int, steps: int) -> dict[str, dict[str, Any]]:
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in MICROGPT_ENGINES}
     for r in range(rounds):
-        for engine in MICROGPT_ENGINES:
+        for engine in in_turn(MICROGPT_ENGINES, r):
             result = run_script(["benchmarks/bench_microgpt.py", "--engine", engine, "--steps", str(steps)])
             runs[engine].append(result)
             print(f"  round {r + 1}: {engine:10s} {median(result['times']) * 1e3:8.1f} ms/step", flush=True)
@@ -121,7 +128,7 @@ def mnist_benchmark(
         peaks.append(
             run_script(["benchmarks/bench_mnist.py", "--engine", "sgemm", "--threads", str(threads)], env=env)
         )
-        for engine in engines:
+        for engine in in_turn(engines, r):
             args = ["--engine", engine, "--repeats", str(repeats), "--threads", str(threads)]
             result = run_script(["benchmarks/bench_mnist.py", *args], env=env)
             runs[engine].append(result)
@@ -147,7 +154,7 @@ def cnn_benchmark(rounds: int, repeats: int, threads: int) -> dict[str, Any]:
     env = thread_env(threads)
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     for r in range(rounds):
-        for engine in engines:
+        for engine in in_turn(engines, r):
             args = ["--engine", engine, "--repeats", str(repeats), "--threads", str(threads)]
             result = run_script(["benchmarks/bench_cnn.py", *args], env=env)
             runs[engine].append(result)

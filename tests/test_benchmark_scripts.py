@@ -75,3 +75,10 @@ def test_the_mnist_table_gives_each_rounds_ratio_and_their_median(monkeypatch) -
     }
     text = "\n".join(run.mnist_table(result))
     assert "ours / NumPy: 1.25, 1.00, 0.90; median of the rounds' ratios 1.00x" in text
+
+
+def test_rounds_alternate_the_order_of_the_engines(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run
+
+    assert [run.in_turn(["ours", "torch", "numpy"], r)[0] for r in range(4)] == ["ours", "numpy"] * 2
