@@ -783,15 +783,16 @@ class CrossEntropy(Op):
         p = np.exp(shifted)
         total = p @ _ones(classes, p.dtype)  # sum_j e**s_nj for every row n
         picked = np.arange(n) * classes + targets  # where each row's label sits in the flattened array
-        loss = (np.log(total).sum() - shifted.reshape(-1)[picked].sum()) / p.dtype.type(max(n, 1))
+        per_row = p.dtype.type(1 / n if n else np.nan)  # the mean's 1/N (no rows: NaN, as in PyTorch)
+        loss = (np.log(total).sum() - shifted.reshape(-1)[picked].sum()) * per_row
         p /= total[:, None]  # softmax(x): what the gradient needs
-        ctx.saved = (p, picked)
+        ctx.saved = (p, picked, per_row)
         return loss
 
     @staticmethod
     def backward(ctx, g):
-        p, picked = ctx.saved
-        scale = g / p.dtype.type(max(len(p), 1))
+        p, picked, per_row = ctx.saved
+        scale = g * per_row
         grad = p * scale  # (softmax - onehot) / N, times dL/dL = g
         grad.reshape(-1)[picked] -= scale
         return grad, None

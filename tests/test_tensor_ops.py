@@ -319,6 +319,12 @@ def test_cross_entropy_is_finite_for_logits_of_1e4() -> None:
         np.testing.assert_allclose(logits.grad, [[0.5, -0.5, 0.0], [0.0, 0.25, -0.25]], atol=1e-6)
 
 
+def test_cross_entropy_of_no_rows_is_nan_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    expected = torch.nn.functional.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+    assert np.isnan(expected.item()) and np.isnan(cross_entropy(Tensor(np.zeros((0, 3))), []).item())
+
+
 def test_cross_entropy_accepts_a_label_tensor() -> None:
     logits = np.random.default_rng(7).normal(size=(3, 4))
     a = cross_entropy(t64(logits), Tensor([1, 0, 3])).item()
