@@ -701,7 +701,7 @@ def _as_tensor(x: ArrayLike, like: Tensor) -> Tensor:
 
 def cross_entropy(logits: Tensor, targets: ArrayLike) -> Tensor:
     """Mean cross-entropy of logits (N, C) against integer class labels (N,) (fused log-softmax)."""
-    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.intp)
+    labels = np.asarray(targets.data if isinstance(targets, Tensor) else targets).astype(np.intp, copy=False)
     return Tensor._apply(ops.CrossEntropy, logits, Tensor(labels, dtype=np.intp))
 
 
