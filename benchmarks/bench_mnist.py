@@ -6,6 +6,8 @@ Engines (``--engine``), each in its own process (run.py starts them):
   torch   PyTorch eager on the CPU (``--threads``, 2 by default): ``nn.Linear``/``ReLU``, ``F.cross_entropy``,
           ``torch.optim.Adam`` (its default, the foreach implementation);
   numpy   hand-written NumPy: forward, backward and Adam written out for this network, in place;
+  ours-nograph  our ops' own forward/backward functions and ``optim.Adam`` called in order without a graph:
+          what ``ours`` costs minus the engine's bookkeeping (a diagnostic; run.py does not run it);
   sgemm   the peak: a 2048 x 2048 x 2048 float32 matrix product in NumPy (and torch, if installed).
 All three networks start from the same weights (our MLP's He/Xavier init, seed 0) and see the batches in
 the same order; each repeat trains one epoch from those weights, and the median is reported.
@@ -70,6 +72,44 @@ def make_ours(X, y, weights, threads: int = 2):
 
     def epoch(model, opt) -> float:
         return minibatch_epoch(model, opt, lambda m, s: cross_entropy(m(Tensor(X[s])), y[s]), len(X), BATCH)
+
+    return setup, epoch
+
+
+def make_ours_without_graph(X, y, weights, threads: int = 2):
+    """The NumPy work our engine does for this network (its ops' own forward and backward functions, ReLU
+    as ``sign(z) * g``, 1ᵀG for the biases, ``optim.Adam``), written out in order with no graph: no
+    Tensor per result, no topological sort, no chain-rule walk. Its time against ``ours`` is what the
+    engine's bookkeeping costs (not run by run.py: ``--engine ours-nograph``)."""
+    from autograd import Tensor, ops
+    from autograd.optim import Adam
+
+    def setup():
+        params = [Tensor(a.copy(), requires_grad=True) for W, b in weights for a in (W, b)]
+        return params, Adam(params, lr=LR)
+
+    def epoch(params, opt) -> float:
+        one = np.float32(1.0)
+        for s in batches(len(X), BATCH):
+            W1, c1, W2, c2, W3, c3 = (p.data for p in params)
+            x, labels = X[s], y[s].astype(np.intp, copy=False)
+            h1 = ops.ReLU.forward(ops.Context((True,)), ops.Affine.forward(ops.Context(()), x, W1, c1))
+            h2 = ops.ReLU.forward(ops.Context((True,)), ops.Affine.forward(ops.Context(()), h1, W2, c2))
+            logits = ops.Affine.forward(ops.Context(()), h2, W3, c3)
+            ctx = ops.Context((True, False))
+            loss = ops.CrossEntropy.forward(ctx, logits, labels)
+            g, _ = ops.CrossEntropy.backward(ctx, one)
+            for i, (h_in, w, h_out) in enumerate([(h2, W3, None), (h1, W2, h2), (x, W1, h1)]):
+                if h_out is not None:  # through the ReLU that made this layer's input
+                    mask = np.sign(h_out)
+                    mask *= g
+                    g = mask
+                ctx = ops.Context((i < 2, True, True))
+                ctx.saved = (h_in, w)
+                g_in, params[4 - 2 * i].grad, params[5 - 2 * i].grad = ops.Affine.backward(ctx, g)
+                g = g_in
+            opt.step()
+        return float(loss)
 
     return setup, epoch
 
@@ -194,7 +234,12 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
-ENGINES = {"ours": make_ours, "torch": make_torch, "numpy": make_numpy}
+ENGINES = {
+    "ours": make_ours,
+    "torch": make_torch,
+    "numpy": make_numpy,
+    "ours-nograph": make_ours_without_graph,
+}
 
 
 def main() -> None:

@@ -50,6 +50,17 @@ def test_the_accuracy_script_trains_the_same_network_on_both_engines() -> None:
     assert results[0]["test_accuracy"] == pytest.approx(results[1]["test_accuracy"], abs=0.01)
 
 
+@pytest.mark.slow
+def test_the_mlp_written_out_without_a_graph_is_the_same_computation_as_ours() -> None:
+    """bench_mnist.py's ``ours-nograph`` (our ops' NumPy work in order, no graph) measures the engine's
+    bookkeeping only if it computes what ``ours`` computes: one epoch from the same weights, the same loss."""
+    ours, unrolled = (
+        _run("bench_mnist.py", "--engine", engine, "--repeats", "1", prefix="RESULT ")
+        for engine in ("ours", "ours-nograph")
+    )
+    assert unrolled["losses"][-1] == pytest.approx(ours["losses"][-1], rel=1e-6)
+
+
 def test_the_mnist_table_gives_each_rounds_ratio_and_their_median(monkeypatch) -> None:
     """run.py pairs the engines round by round (their processes run back to back), so a drift of the
     machine's speed between rounds does not decide the comparison; the table says each round's ratio."""
