@@ -41,6 +41,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -357,7 +358,9 @@ class Fold:
     training_windows: int
     errors: dict[float, np.ndarray]
 
+    @cached_property
     def scores(self) -> dict[float, float]:
+        """The validation score of each hidden weight on this fold (computed once)."""
         return {a: mean_rmse_by_horizon(E) for a, E in self.errors.items()}
 
 
@@ -436,7 +439,7 @@ class WeightChoice:
                 {
                     "period": f"{labels[fold.start]}..{labels[fold.end - 1]}",
                     "training_windows": fold.training_windows,
-                    "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in fold.scores().items()},
+                    "mean_rmse_by_horizon_by_weight": {str(a): round(s, 6) for a, s in fold.scores.items()},
                 }
                 for fold in folds
             ],
@@ -447,7 +450,7 @@ def choose_weight(folds: list[Fold]) -> WeightChoice:
     """The hidden path's weight by the one-standard-error rule (see :class:`WeightChoice`): with noisy
     evidence from a few folds, keep to the simpler forecaster (the linear path) unless the hidden path
     wins by more than the folds' own spread."""
-    table = np.array([[fold.scores()[a] for a in HIDDEN_WEIGHTS] for fold in folds])
+    table = np.array([[fold.scores[a] for a in HIDDEN_WEIGHTS] for fold in folds])
     mean = table.mean(axis=0)
     best = int(np.argmin(mean))
     se = float(table[:, best].std(ddof=1) / math.sqrt(len(folds))) if len(folds) > 1 else 0.0
