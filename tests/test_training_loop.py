@@ -35,6 +35,23 @@ def weights_equal(a: Module, b: Module) -> bool:
     return sa.keys() == sb.keys() and all(np.array_equal(sa[k], sb[k]) for k in sa)
 
 
+def training_error(lr: float, loss_fn, data, epochs: int, batch_size: int) -> str:
+    """The message of the TrainingError that ``fit`` must stop with (SGD at ``lr`` on a new model)."""
+    model = new_model()
+    with pytest.raises(TrainingError) as info:
+        fit(
+            model,
+            SGD(model.parameters(), lr=lr),
+            loss_fn,
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            rng=np.random.default_rng(0),
+            progress=False,
+        )
+    return str(info.value)
+
+
 # ---- the NaN / inf guard --------------------------------------------------------------------------------
 
 
@@ -48,19 +65,7 @@ def test_non_finite_loss_stops_with_epoch_step_and_hint(bad: float) -> None:
         loss = bce(model, xb, yb)
         return loss * bad if calls["n"] == 7 else loss  # the 7th batch: epoch 2, step 3 (4 batches/epoch)
 
-    model = new_model()
-    with pytest.raises(TrainingError) as info:
-        fit(
-            model,
-            SGD(model.parameters(), lr=0.1),
-            loss_fn,
-            (X, y),
-            epochs=5,
-            batch_size=8,
-            rng=np.random.default_rng(0),
-            progress=False,
-        )
-    message = str(info.value)
+    message = training_error(0.1, loss_fn, (X, y), epochs=5, batch_size=8)
     assert "epoch 2, step 3" in message
     assert "lower learning rate" in message and "0.1" in message
 
@@ -260,19 +265,7 @@ def test_checkpoint_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Mo
 def test_guard_names_an_overflow_in_the_data_not_the_learning_rate() -> None:
     X, y = moons(16)
     X[3, 1] = np.inf  # what standardizing values near 1e308 gives
-    model = new_model()
-    with pytest.raises(TrainingError) as info:
-        fit(
-            model,
-            SGD(model.parameters(), lr=1e-9),
-            bce,
-            (X, y),
-            epochs=2,
-            batch_size=4,
-            rng=np.random.default_rng(0),
-            progress=False,
-        )
-    message = str(info.value)
+    message = training_error(1e-9, bce, (X, y), epochs=2, batch_size=4)
     assert "overflow in the data" in message and "epoch 1, step 1" in message
     assert "lower learning rate" not in message
 
